@@ -1,0 +1,43 @@
+/**
+ * The built-in component factories. `stitch components`, config validation and the README's
+ * component table all read this list; add a component by adding its factory here.
+ */
+import type { ComponentKind, Factory } from './component/component.js';
+
+/** Every factory Stitch ships, in the order `stitch components` lists them. */
+export const builtinFactories: readonly Factory[] = [
+  // receivers
+  // processors
+  // connectors
+  // exporters
+  // extensions
+];
+
+/** Factories indexed by kind and type. */
+export class FactoryRegistry {
+  private readonly byKind = new Map<ComponentKind, Map<string, Factory>>();
+
+  constructor(factories: readonly Factory[] = builtinFactories) {
+    for (const f of factories) {
+      let m = this.byKind.get(f.kind);
+      if (!m) this.byKind.set(f.kind, (m = new Map()));
+      if (m.has(f.type)) throw new Error(`duplicate ${f.kind} factory ${f.type}`);
+      m.set(f.type, f);
+    }
+  }
+
+  /** The factory of a kind and type, or undefined when Stitch does not support it. */
+  get(kind: ComponentKind, type: string): Factory | undefined {
+    return this.byKind.get(kind)?.get(type);
+  }
+
+  /** Supported types of a kind, sorted (for error messages and `stitch components`). */
+  types(kind: ComponentKind): string[] {
+    return [...(this.byKind.get(kind)?.keys() ?? [])].sort();
+  }
+
+  /** Every factory. */
+  all(): Factory[] {
+    return [...this.byKind.values()].flatMap((m) => [...m.values()]);
+  }
+}
