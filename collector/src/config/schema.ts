@@ -26,9 +26,8 @@ export function parseDuration(text: string): number | undefined {
   return s.startsWith('-') ? -ms : ms;
 }
 
-/** A duration option: a Go duration string in YAML, milliseconds in the parsed config. */
-export function duration(defaultValue?: string) {
-  const base = z.union([z.string(), z.number()]).transform((value, ctx) => {
+function durationBase() {
+  return z.union([z.string(), z.number()]).transform((value, ctx) => {
     if (typeof value === 'number') {
       // The Collector's decoder reads a bare integer as nanoseconds.
       return value / 1e6;
@@ -40,12 +39,23 @@ export function duration(defaultValue?: string) {
     }
     return ms;
   });
-  return defaultValue === undefined ? base : base.prefault(defaultValue);
+}
+
+/** A required duration option: a Go duration string in YAML, milliseconds in the parsed config. */
+export function requiredDuration() {
+  return durationBase();
+}
+
+/** A duration option with a default: a Go duration string in YAML, milliseconds once parsed. */
+export function duration(defaultValue: string) {
+  const ms = parseDuration(defaultValue);
+  if (ms === undefined) throw new Error(`bad default duration ${defaultValue}`);
+  return durationBase().default(ms);
 }
 
 /** A non-negative duration. */
-export function positiveDuration(defaultValue?: string) {
-  return duration(defaultValue).refine((ms) => ms === undefined || ms >= 0, 'must not be negative');
+export function positiveDuration(defaultValue: string) {
+  return duration(defaultValue).refine((ms) => ms >= 0, 'must not be negative');
 }
 
 /** `host:port` or `:port` or `[::1]:port`, as the Collector's `endpoint` options take. */

@@ -4,7 +4,7 @@
  */
 import { createServer } from 'node:net';
 import { pino } from 'pino';
-import type { ComponentKind, Consumer, ConsumeContext, CreateSettings, Host } from '../component/component.js';
+import type { ComponentKind, ConsumeContext, Consumer, CreateSettings, Host } from '../component/component.js';
 import { countItems } from '../model/count.js';
 import type { Signal, SignalData } from '../model/types.js';
 import { SelfTelemetry } from '../telemetry/self-metrics.js';

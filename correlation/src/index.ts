@@ -1,0 +1,3 @@
+export * from './extract.js';
+export * from './keys.js';
+export * from './validate.js';
