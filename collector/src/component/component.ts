@@ -56,6 +56,14 @@ export type SignalConsumers = { [S in Signal]?: Consumer<SignalData[S]> };
 export interface Host {
   /** A started extension by its ID (`bearertokenauth/in`), for components that use one. */
   getExtension(id: string): Component | undefined;
+  /**
+   * The collector's lifecycle status (`starting` → `ready` → `stopping` → `stopped`), for
+   * extensions that report health. Implemented by service/status.ts `StatusBoard`.
+   */
+  readonly status?: {
+    readonly value: 'starting' | 'ready' | 'stopping' | 'stopped';
+    onChange(listener: (status: 'starting' | 'ready' | 'stopping' | 'stopped') => void): () => void;
+  };
 }
 
 /** What a factory receives with the config when it creates a component. */
