@@ -1,2 +1,155 @@
 #!/usr/bin/env node
-export {};
+/**
+ * The `stitch` command line. Exit codes:
+ *   0  success (collect: stopped gracefully on SIGTERM/SIGINT)
+ *   1  invalid configuration, or the collector failed to start or crashed
+ *   2  usage error (unknown command or flag)
+ *   130 a second SIGINT/SIGTERM arrived while draining (forced exit)
+ */
+import { readFileSync, realpathSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { parseArgs } from 'node:util';
+import { formatProblem, loadConfig } from '../config/index.js';
+import { parseDuration } from '../config/schema.js';
+import { StitchError } from '../errors.js';
+import { FactoryRegistry } from '../registry.js';
+import { DEFAULT_SHUTDOWN_TIMEOUT_MS, startCollector } from '../service/collector.js';
+import { componentsText } from './components.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+const HELP = `stitch ${VERSION}: an OpenTelemetry-Collector-compatible pipeline for Node.js on Kubernetes
+
+Usage:
+  stitch collect --config FILE [--config FILE ...] [--shutdown-timeout 15s]
+      Run the collector. Several files merge in order (maps merge, lists replace).
+  stitch validate --config FILE [--config FILE ...]
+      Check a configuration: exit 0, or exit 1 printing every problem with its path and line:column.
+  stitch components [--json]
+      List the supported receivers, processors, connectors, exporters and extensions.
+  stitch --help | --version
+
+Exit codes: 0 ok, 1 invalid config or runtime failure, 2 usage error, 130 forced exit on a second signal.
+`;
+
+class UsageError extends Error {}
+
+function parse(argv: string[]) {
+  try {
+    return parseArgs({
+      args: argv,
+      allowPositionals: true,
+      options: {
+        config: { type: 'string', multiple: true, short: 'c' },
+        'shutdown-timeout': { type: 'string' },
+        json: { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+        version: { type: 'boolean', short: 'v' },
+      },
+    });
+  } catch (err) {
+    throw new UsageError((err as Error).message);
+  }
+}
+
+function requireConfigs(files: string[] | undefined): string[] {
+  if (!files || files.length === 0) throw new UsageError('--config FILE is required');
+  return files;
+}
+
+function load(files: string[]) {
+  const registry = new FactoryRegistry();
+  return loadConfig({ files, env: process.env, registry });
+}
+
+async function validate(files: string[]): Promise<number> {
+  const result = load(files);
+  if (result.problems.length === 0) {
+    process.stdout.write(`${files.join(', ')}: configuration is valid\n`);
+    return 0;
+  }
+  for (const p of result.problems) process.stderr.write(`${formatProblem(p)}\n`);
+  process.stderr.write(`${result.problems.length} problem${result.problems.length === 1 ? '' : 's'} found\n`);
+  return 1;
+}
+
+async function collect(files: string[], shutdownTimeout: string | undefined): Promise<number> {
+  const timeoutMs = shutdownTimeout === undefined ? DEFAULT_SHUTDOWN_TIMEOUT_MS : parseDuration(shutdownTimeout);
+  if (timeoutMs === undefined)
+    throw new UsageError(`--shutdown-timeout: expected a duration such as "15s", got "${shutdownTimeout}"`);
+  const result = load(files);
+  if (!result.config) {
+    for (const p of result.problems) process.stderr.write(`${formatProblem(p)}\n`);
+    return 1;
+  }
+  const collector = await startCollector({ config: result.config });
+  return new Promise<number>((resolve) => {
+    let signals = 0;
+    const onSignal = (name: NodeJS.Signals) => {
+      signals++;
+      if (signals > 1) {
+        collector.logger.warn({ signal: name }, 'second signal: exiting without finishing the drain');
+        process.exit(130);
+      }
+      collector.logger.info({ signal: name }, 'received signal');
+      collector.shutdown(timeoutMs).then(
+        () => resolve(0),
+        (err: unknown) => {
+          collector.logger.error({ err }, 'shutdown failed');
+          resolve(1);
+        },
+      );
+    };
+    process.on('SIGTERM', onSignal);
+    process.on('SIGINT', onSignal);
+  });
+}
+
+/** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  try {
+    const { values, positionals } = parse(argv);
+    if (values.version) {
+      process.stdout.write(`stitch ${VERSION}\n`);
+      return 0;
+    }
+    const [command, ...rest] = positionals;
+    if (values.help || command === undefined || command === 'help') {
+      process.stdout.write(HELP);
+      return command === undefined && !values.help ? 2 : 0;
+    }
+    if (rest.length > 0) throw new UsageError(`unexpected argument ${JSON.stringify(rest[0])}`);
+    switch (command) {
+      case 'collect':
+        return await collect(requireConfigs(values.config), values['shutdown-timeout']);
+      case 'validate':
+        return await validate(requireConfigs(values.config));
+      case 'components': {
+        const registry = new FactoryRegistry();
+        if (values.json) {
+          const { componentRows } = await import('./components.js');
+          process.stdout.write(`${JSON.stringify(componentRows(registry), null, 2)}\n`);
+        } else process.stdout.write(`${componentsText(registry)}\n`);
+        return 0;
+      }
+      default:
+        throw new UsageError(`unknown command ${JSON.stringify(command)}`);
+    }
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`stitch: ${err.message}\nRun "stitch --help" for usage.\n`);
+      return 2;
+    }
+    process.stderr.write(`stitch: ${err instanceof StitchError ? err.toString() : ((err as Error).stack ?? String(err))}\n`);
+    return 1;
+  }
+}
+
+// Run when executed as the `stitch` bin (not when imported by tests).
+if (process.argv[1] && pathToFileURL(realpathSync(process.argv[1])).href === import.meta.url) {
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+    // A leftover handle (a client socket a backend keeps open) must not keep a stopped collector alive.
+    setTimeout(() => process.exit(code), 2000).unref();
+  });
+}
