@@ -91,6 +91,13 @@ export const errors = {
     'config',
     'unsupported %s type %j; supported: %s',
   ),
+  STITCH_ERR_CONFIG_PROVIDER: def('STITCH_ERR_CONFIG_PROVIDER', 'config', 'unsupported config provider %s; supported: %s'),
+  STITCH_ERR_CONFIG_UNSUPPORTED_OPTION: def('STITCH_ERR_CONFIG_UNSUPPORTED_OPTION', 'config', '%s is not supported by Stitch: %s'),
+  STITCH_ERR_CONFIG_AMBIGUOUS_ID: def(
+    'STITCH_ERR_CONFIG_AMBIGUOUS_ID',
+    'config',
+    'ID %j names both a %s and a connector; rename one of them (e.g. %j)',
+  ),
   // config: pipelines and service
   STITCH_ERR_PIPELINE_UNDEFINED_COMPONENT: def(
     'STITCH_ERR_PIPELINE_UNDEFINED_COMPONENT',
