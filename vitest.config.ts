@@ -7,6 +7,7 @@ export default defineConfig({
   resolve: { conditions: ['stitch-source'] },
   ssr: { resolve: { conditions: ['stitch-source'], externalConditions: ['stitch-source'] } },
   test: {
+    globalSetup: ['test/global-setup.ts'],
     include: ['{collector,instrumentation,correlation,dashboards}/src/**/*.test.ts', 'test/**/*.test.ts'],
     exclude: ['**/node_modules/**', '**/dist/**'],
     testTimeout: 30_000,
