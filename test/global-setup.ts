@@ -8,8 +8,13 @@ import { fileURLToPath } from 'node:url';
 
 export default function setup(): void {
   const root = fileURLToPath(new URL('..', import.meta.url));
-  execFileSync(process.execPath, [fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url)), '-b'], {
-    cwd: root,
-    stdio: 'inherit',
-  });
+  try {
+    execFileSync(process.execPath, [fileURLToPath(new URL('../node_modules/typescript/bin/tsc', import.meta.url)), '-b'], {
+      cwd: root,
+      stdio: 'inherit',
+    });
+  } catch {
+    // Type errors still emit JavaScript; `npm ci` (prepare) fails on them in CI, so only warn here.
+    console.warn('global-setup: tsc -b reported errors; end-to-end tests run the emitted code anyway');
+  }
 }
