@@ -150,6 +150,11 @@ export const errors = {
   STITCH_ERR_EXPORT_RETRYABLE: def('STITCH_ERR_EXPORT_RETRYABLE', 'downstream', '%s: %s', true),
   STITCH_ERR_EXPORT_PERMANENT: def('STITCH_ERR_EXPORT_PERMANENT', 'downstream', '%s: %s'),
   STITCH_ERR_TIMEOUT: def('STITCH_ERR_TIMEOUT', 'downstream', '%s timed out after %d ms', true),
+  STITCH_ERR_BATCH_METADATA_CARDINALITY: def(
+    'STITCH_ERR_BATCH_METADATA_CARDINALITY',
+    'downstream',
+    '%s: too many distinct metadata value combinations (metadata_cardinality_limit is %d)',
+  ),
 } as const satisfies Record<string, ErrorDefinition>;
 
 /** Every code in the catalogue. */
