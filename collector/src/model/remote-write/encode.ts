@@ -200,8 +200,9 @@ function writeVarint32(n: number): void {
 }
 
 function writeVarint64(n: number): void {
-  if (n >= 0 && n <= 0xffffffff) {
-    if (n <= 0x7fffffff) return writeVarint32(n);
+  if (n >= 0 && n <= 0x7fffffff) {
+    writeVarint32(n);
+    return;
   }
   if (n < 0) {
     // Two's complement over 64 bits: rare (timestamps before 1970), so BigInt is fine here.
