@@ -235,7 +235,7 @@ const nanCheck = new Float64Array(1);
 const nanBytes = new Uint8Array(nanCheck.buffer);
 
 function writeDouble(v: number): void {
-  if (v !== v) {
+  if (Number.isNaN(v)) {
     const src = pickNaN(v);
     for (let i = 0; i < 8; i++) buf[pos + i] = src[i];
     pos += 8;

@@ -126,7 +126,7 @@ const LO = LITTLE_ENDIAN ? 0 : 1;
 
 /** True when `v` is exactly the staleness marker (not any other NaN). */
 export function isStaleNaN(v: number): boolean {
-  if (v === v) return false; // not NaN
+  if (!Number.isNaN(v)) return false;
   scratchF64[0] = v;
   return scratchU32[HI] === 0x7ff00000 && scratchU32[LO] === 0x00000002;
 }
