@@ -1,0 +1,4 @@
+export * from './body.js';
+export * from './config.js';
+export * from './server.js';
+export * from './tls.js';

@@ -1,0 +1,14 @@
+/** Factory of the `otlp` receiver. */
+import type { ReceiverFactory } from '../../component/component.js';
+import { type OtlpReceiverConfig, otlpReceiverConfigSchema } from './config.js';
+import { createOtlpReceiver } from './receiver.js';
+
+/** `otlp`: OTLP over HTTP (protobuf, JSON) and gRPC, for traces, metrics and logs. */
+export const otlpReceiverFactory: ReceiverFactory<OtlpReceiverConfig> = {
+  type: 'otlp',
+  kind: 'receiver',
+  description: 'Receives traces, metrics and logs over OTLP/HTTP (protobuf, JSON) and OTLP/gRPC',
+  stability: { traces: 'beta', metrics: 'beta', logs: 'beta' },
+  configSchema: otlpReceiverConfigSchema,
+  create: (settings, config, next) => createOtlpReceiver(settings, config, next),
+};
