@@ -92,9 +92,12 @@ export async function startGrpcServer(options: {
   const serverOptions: grpc.ServerOptions = {
     'grpc.max_receive_message_length': maxRecv,
     interceptors: [
-      // grpc-js refuses an oversized message before any handler runs; count it here.
+      // grpc-js refuses an oversized message itself, before any handler or interceptor sees a
+      // message or a status; it then reports the end of the call as a cancel. Count those here.
+      // (A client that cancels before its message arrived is counted the same way.)
       (method, call) => {
         let received = false;
+        let answered = false;
         return new grpc.ServerInterceptingCall(call, {
           start: (next) =>
             next({
@@ -102,11 +105,12 @@ export async function startGrpcServer(options: {
                 received = true;
                 nextMessage(message);
               },
+              onCancel: () => {
+                if (!received && !answered) core.refuseRequest(SIGNAL_BY_PATH.get(method.path) ?? '', 'grpc', 'too_large');
+              },
             }),
           sendStatus: (status, next) => {
-            if (!received && status.code === grpc.status.RESOURCE_EXHAUSTED) {
-              core.refuseRequest(SIGNAL_BY_PATH.get(method.path) ?? '', 'grpc', 'too_large');
-            }
+            answered = true;
             next(status);
           },
         });
