@@ -147,6 +147,12 @@ export const errors = {
     true,
   ),
   STITCH_ERR_QUEUE_FULL: def('STITCH_ERR_QUEUE_FULL', 'downstream', 'sending queue of %s is full (%s)', true),
+  STITCH_ERR_QUEUE_STORAGE: def(
+    'STITCH_ERR_QUEUE_STORAGE',
+    'downstream',
+    'durable sending queue of %s cannot write to %s: %s',
+    true,
+  ),
   STITCH_ERR_EXPORT_RETRYABLE: def('STITCH_ERR_EXPORT_RETRYABLE', 'downstream', '%s: %s', true),
   STITCH_ERR_EXPORT_PERMANENT: def('STITCH_ERR_EXPORT_PERMANENT', 'downstream', '%s: %s'),
   STITCH_ERR_TIMEOUT: def('STITCH_ERR_TIMEOUT', 'downstream', '%s timed out after %d ms', true),
