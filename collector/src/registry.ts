@@ -3,14 +3,22 @@
  * component table all read this list; add a component by adding its factory here.
  */
 import type { ComponentKind, Factory } from './component/component.js';
+import { otlpExporterFactory } from './exporters/otlp/factory.js';
+import { otlpHttpExporterFactory } from './exporters/otlphttp/factory.js';
+import { bearerTokenAuthFactory } from './extensions/bearertokenauth/factory.js';
+import { otlpReceiverFactory } from './receivers/otlp/factory.js';
 
 /** Every factory Stitch ships, in the order `stitch components` lists them. */
 export const builtinFactories: readonly Factory[] = [
   // receivers
+  otlpReceiverFactory,
   // processors
   // connectors
   // exporters
+  otlpExporterFactory,
+  otlpHttpExporterFactory,
   // extensions
+  bearerTokenAuthFactory,
 ];
 
 /** Factories indexed by kind and type. */
