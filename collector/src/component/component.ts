@@ -90,6 +90,12 @@ interface FactoryBase<C> {
    * `createDefaultConfig()` is `configSchema.parse({})`.
    */
   readonly configSchema: z.ZodType<C>;
+  /**
+   * A minimal config section (as written in YAML) that passes `configSchema`, for components whose
+   * defaults alone are invalid (required options, such as memory_limiter's `check_interval`). The
+   * conformance suite builds the component from it; omit it when `configSchema.parse({})` is valid.
+   */
+  readonly exampleConfig?: Readonly<Record<string, unknown>>;
 }
 
 /** Creates a receiver: one instance per ID, feeding every pipeline that lists it. */
