@@ -1,0 +1,15 @@
+/** Factory of the `memory_limiter` processor. */
+import type { ProcessorFactory } from '../../component/component.js';
+import { type MemoryLimiterConfig, memoryLimiterConfigSchema } from './config.js';
+import { createMemoryLimiterProcessor } from './processor.js';
+
+/** `memory_limiter`: refuses data, retryably, while the collector's memory is above the soft limit. */
+export const memoryLimiterProcessorFactory: ProcessorFactory<MemoryLimiterConfig> = {
+  type: 'memory_limiter',
+  kind: 'processor',
+  description: 'Refuses data (retryably, so senders back off) while memory use is above the soft limit',
+  stability: { traces: 'beta', metrics: 'beta', logs: 'beta' },
+  configSchema: memoryLimiterConfigSchema,
+  exampleConfig: { check_interval: '1s', limit_mib: 4000, spike_limit_mib: 800 },
+  create: (settings, config, signal, next) => createMemoryLimiterProcessor(settings, config, signal, next),
+};
