@@ -29,6 +29,17 @@ export const sendingQueueSchema = z
     block_on_overflow: z.boolean().default(false),
     /** ID of a `file_storage` extension: makes the queue durable across restarts. */
     storage: z.string().optional(),
+    /** consume() resolves only after the request was sent (or dropped), as the Collector's option. */
+    wait_for_result: z.boolean().default(false),
+    /**
+     * Stitch only: byte cap on a durable queue's payloads whatever the `sizer` (default 256 MiB);
+     * with `sizer: bytes` the smaller of this and `queue_size` applies. Ignored without `storage`.
+     */
+    storage_max_bytes: z
+      .number()
+      .int()
+      .min(1)
+      .default(256 * 1024 * 1024),
   })
   .prefault({});
 
