@@ -96,7 +96,7 @@ export const errors = {
   STITCH_ERR_CONFIG_AMBIGUOUS_ID: def(
     'STITCH_ERR_CONFIG_AMBIGUOUS_ID',
     'config',
-    'ID %j names both a %s and a connector; rename one of them (e.g. %j)',
+    'ID %j names both %s and a connector; rename one of them (e.g. %j)',
   ),
   // config: pipelines and service
   STITCH_ERR_PIPELINE_UNDEFINED_COMPONENT: def(

@@ -84,6 +84,12 @@ function mapIssue(issue: Issue, prefix: Path, s: MapState): void {
   const invalid = (message: string) =>
     s.problems.push(problem(errors.STITCH_ERR_CONFIG_INVALID_VALUE, [message], full, valueLoc()));
 
+  if (value === undefined && path.length > 0 && (issue.code === 'invalid_type' || issue.code === 'invalid_union')) {
+    // The option is absent: point at the key of the map that should hold it.
+    const loc = nodeAt(s.node, path.slice(0, -1)).keyLoc ?? s.ctx.keyLoc;
+    s.problems.push(problem(errors.STITCH_ERR_CONFIG_MISSING, [JSON.stringify(String(path.at(-1)))], full, loc));
+    return;
+  }
   switch (issue.code) {
     case 'unrecognized_keys': {
       const known = keysAt(s.schema, path);
@@ -97,12 +103,6 @@ function mapIssue(issue: Issue, prefix: Path, s: MapState): void {
       return;
     }
     case 'invalid_type': {
-      if (value === undefined && path.length > 0) {
-        // The option is absent: point at the key of the map that should hold it.
-        const loc = nodeAt(s.node, path.slice(0, -1)).keyLoc ?? s.ctx.keyLoc;
-        s.problems.push(problem(errors.STITCH_ERR_CONFIG_MISSING, [JSON.stringify(String(path.at(-1)))], full, loc));
-        return;
-      }
       invalid(`expected ${expectedName(issue.expected)}, got ${describeValue(value)}`);
       return;
     }

@@ -11,7 +11,7 @@ import { errors, StitchError } from '../errors.js';
 import type { Signal } from '../model/types.js';
 import type { Configured, Sections } from './components.js';
 import { decodeNode } from './decode.js';
-import { type ConfigProblem, didYouMean, problem } from './problems.js';
+import { type ConfigProblem, closest, didYouMean, problem } from './problems.js';
 import { z } from './schema.js';
 import { decodeTelemetry } from './telemetry.js';
 import { describeNode, type Location, type MapNode, type Node, nodeAt } from './tree.js';
@@ -60,6 +60,8 @@ export function decodeService(root: MapNode, sections: Sections, problems: Confi
   }
   const serviceLoc = entry?.keyLoc ?? root.loc;
 
+  // A misspelt `pipelines` is reported as such, not also as "no pipelines".
+  let pipelinesTypo = false;
   if (service) {
     for (const [key, e] of service.entries) {
       if (!SERVICE_KEYS.includes(key)) {
@@ -71,6 +73,7 @@ export function decodeService(root: MapNode, sections: Sections, problems: Confi
             e.keyLoc,
           ),
         );
+        if (closest(key, SERVICE_KEYS) === 'pipelines') pipelinesTypo = true;
       }
     }
   }
@@ -120,6 +123,7 @@ export function decodeService(root: MapNode, sections: Sections, problems: Confi
   }
   const pipes = pipesEntry?.value.kind === 'map' ? pipesEntry.value : undefined;
   if (!pipes || pipes.entries.size === 0) {
+    if (pipelinesTypo && !pipes) return result;
     problems.push(problem(errors.STITCH_ERR_PIPELINE_NONE, [], pipesPath, pipesEntry?.keyLoc ?? serviceLoc));
     return result;
   }
@@ -227,7 +231,8 @@ function reportAmbiguousIds(sections: Sections, problems: ConfigProblem[]): void
       if (!sections[kind].has(id)) continue;
       const slash = id.indexOf('/');
       const rename = slash === -1 ? `${id}/connector` : `${id}_connector`;
-      problems.push(problem(errors.STITCH_ERR_CONFIG_AMBIGUOUS_ID, [id, ROLE_KIND[kind], rename], ['connectors', id], c.keyLoc));
+      const what = kind === 'receivers' ? 'a receiver' : 'an exporter';
+      problems.push(problem(errors.STITCH_ERR_CONFIG_AMBIGUOUS_ID, [id, what, rename], ['connectors', id], c.keyLoc));
     }
   }
 }

@@ -126,53 +126,48 @@ export function decodeTelemetry(
       }
     }
   }
-  if (!value) return { problems };
-
-  const { metrics } = value;
-  const readers = metrics.readers ?? [];
-  const pulls = readers.map((r, i) => ({ r, i })).filter(({ r }) => r.pull !== undefined);
-  const metricsAt = node ? nodeAt(node, ['metrics']) : undefined;
-  const metricsLoc = metricsAt?.exact ? (metricsAt.keyLoc ?? keyLoc) : keyLoc;
-  if (metrics.address !== undefined && pulls.length > 0) {
-    problems.push(
-      problem(
-        errors.STITCH_ERR_CONFIG_INVALID_VALUE,
-        ['set the endpoint with either address (older form) or readers, not both'],
-        [...base, 'metrics'],
-        metricsLoc,
-      ),
-    );
-  }
-  if (pulls.length > 1) {
-    const second = pulls[1] as { i: number };
-    const at = node ? nodeAt(node, ['metrics', 'readers', second.i]) : undefined;
-    problems.push(
-      problem(
-        errors.STITCH_ERR_CONFIG_UNSUPPORTED_OPTION,
-        ['a second pull reader', 'Stitch serves its own metrics on one endpoint'],
-        [...base, 'metrics', 'readers', second.i],
-        at?.exact ? at.node.loc : metricsLoc,
-      ),
-    );
-  }
-  for (const { r, i } of readers.map((r, i) => ({ r, i }))) {
-    if (r.pull === undefined && r.periodic === undefined && node) {
-      const at = nodeAt(node, ['metrics', 'readers', i]);
+  // Checked on the YAML itself so they are reported together with any schema problem.
+  const metricsEntry = node?.kind === 'map' ? node.entries.get('metrics') : undefined;
+  if (metricsEntry?.value.kind === 'map') {
+    const m = metricsEntry.value;
+    const mPath = [...base, 'metrics'];
+    const address = m.entries.get('address');
+    const readers = m.entries.get('readers')?.value;
+    const items = readers?.kind === 'seq' ? readers.items : [];
+    const pulls = items.flatMap((r, i) => (r.kind === 'map' && r.entries.has('pull') ? [i] : []));
+    if (address && !(address.value.kind === 'scalar' && address.value.value === null) && pulls.length > 0) {
       problems.push(
         problem(
-          errors.STITCH_ERR_CONFIG_MISSING,
-          ['"pull"'],
-          [...base, 'metrics', 'readers', i, 'pull'],
-          at.exact ? at.node.loc : metricsLoc,
+          errors.STITCH_ERR_CONFIG_INVALID_VALUE,
+          ['set the endpoint with either address (older form) or readers, not both'],
+          [...mPath, 'address'],
+          address.keyLoc,
         ),
       );
     }
+    if (pulls.length > 1) {
+      const i = pulls[1] as number;
+      problems.push(
+        problem(
+          errors.STITCH_ERR_CONFIG_UNSUPPORTED_OPTION,
+          ['a second pull reader', 'Stitch serves its own metrics on one endpoint'],
+          [...mPath, 'readers', i],
+          (items[i] as Node).loc,
+        ),
+      );
+    }
+    items.forEach((r, i) => {
+      if (r.kind === 'map' && !r.entries.has('pull') && !r.entries.has('periodic')) {
+        problems.push(problem(errors.STITCH_ERR_CONFIG_MISSING, ['"pull"'], [...mPath, 'readers', i, 'pull'], r.loc));
+      }
+    });
   }
-  if (problems.length > 0) return { problems };
+  if (!value || problems.length > 0) return { problems };
 
+  const { metrics } = value;
   let host = DEFAULT_METRICS_HOST;
   let port = DEFAULT_METRICS_PORT;
-  const prom = pulls[0]?.r.pull?.exporter.prometheus;
+  const prom = metrics.readers?.find((r) => r.pull !== undefined)?.pull?.exporter.prometheus;
   if (prom) {
     host = prom.host ?? DEFAULT_METRICS_HOST;
     port = prom.port ?? DEFAULT_METRICS_PORT;

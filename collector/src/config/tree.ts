@@ -71,11 +71,12 @@ export function formatPath(path: readonly (string | number)[]): string {
 
 /**
  * Parses one YAML file into a located tree. An empty file is an empty map. YAML 1.2 core schema
- * (as Go's yaml.v3, which the Collector uses), unique keys, `<<` merge keys and aliases resolved.
+ * (as Go's yaml.v3, which the Collector uses), duplicate keys rejected, `<<` merge keys and aliases
+ * resolved.
  */
 export function parseYaml(text: string, file: string): { root?: MapNode; issues: ParseIssue[] } {
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true, merge: true });
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: false, merge: true });
   const at = (offset: number): Location => {
     const pos = lineCounter.linePos(offset);
     return { file, line: pos.line, column: pos.col };
@@ -132,6 +133,12 @@ export function parseYaml(text: string, file: string): { root?: MapNode; issues:
             continue;
           }
           const name = key === null || key.value === null || key.value === undefined ? '' : String(key.value);
+          // Checked here rather than by the parser, to point at the second key itself.
+          const first = entries.get(name);
+          if (first) {
+            issues.push({ message: `duplicate key ${JSON.stringify(name)} (first at line ${first.keyLoc.line})`, loc: keyLoc });
+            continue;
+          }
           entries.set(name, { keyLoc, value: convert(pair.value as YamlNode | null, keyLoc) });
         }
         for (const [k, e] of merged) if (!entries.has(k)) entries.set(k, e);

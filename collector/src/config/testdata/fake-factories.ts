@@ -24,7 +24,10 @@ export const fakeFactories: Factory[] = [
         .strictObject({
           grpc: z.strictObject({ endpoint: hostPort.default('localhost:4317') }).optional(),
           http: z
-            .strictObject({ endpoint: hostPort.default('localhost:4318'), cors: z.strictObject({ allowed_origins: z.array(z.string()) }).optional() })
+            .strictObject({
+              endpoint: hostPort.default('localhost:4318'),
+              cors: z.strictObject({ allowed_origins: z.array(z.string()) }).optional(),
+            })
             .optional(),
         })
         .prefault({}),
@@ -80,7 +83,13 @@ export const fakeFactories: Factory[] = [
     stability: { traces: 'beta', logs: 'beta' },
     configSchema: z.strictObject({
       actions: z
-        .array(z.strictObject({ key: z.string(), value: z.string().optional(), action: z.enum(['insert', 'update', 'upsert', 'delete']) }))
+        .array(
+          z.strictObject({
+            key: z.string(),
+            value: z.string().optional(),
+            action: z.enum(['insert', 'update', 'upsert', 'delete']),
+          }),
+        )
         .default([]),
     }),
     create: notHere,
@@ -102,7 +111,11 @@ export const fakeFactories: Factory[] = [
     type: 'otlp',
     description: 'fake otlp exporter',
     stability: all,
-    configSchema: z.strictObject({ endpoint: z.string().min(1), tls: tlsClientSchema, compression: z.enum(['gzip', 'none']).default('gzip') }),
+    configSchema: z.strictObject({
+      endpoint: z.string().min(1),
+      tls: tlsClientSchema,
+      compression: z.enum(['gzip', 'none']).default('gzip'),
+    }),
     create: notHere,
   },
   {
