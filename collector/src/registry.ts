@@ -5,6 +5,7 @@
 import type { ComponentKind, Factory } from './component/component.js';
 import { otlpExporterFactory } from './exporters/otlp/factory.js';
 import { otlpHttpExporterFactory } from './exporters/otlphttp/factory.js';
+import { prometheusRemoteWriteExporterFactory } from './exporters/prometheus-remote-write/factory.js';
 import { bearerTokenAuthFactory } from './extensions/bearertokenauth/factory.js';
 import { otlpReceiverFactory } from './receivers/otlp/factory.js';
 
@@ -17,6 +18,7 @@ export const builtinFactories: readonly Factory[] = [
   // exporters
   otlpExporterFactory,
   otlpHttpExporterFactory,
+  prometheusRemoteWriteExporterFactory,
   // extensions
   bearerTokenAuthFactory,
 ];

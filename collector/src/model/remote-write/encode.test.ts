@@ -161,8 +161,10 @@ describe('remote-write encoder', () => {
     while (request.timeseries.length < 15) request.timeseries.push(...randomRequest(request.timeseries.length + 50).timeseries);
     const sizes = request.timeseries.map(encodedSeriesSize);
     const max = Math.max(...sizes) + 10;
-    const bodies = encodeWriteRequests(request.timeseries, request.metadata, max);
+    const requests = encodeWriteRequests(request.timeseries, request.metadata, max);
+    const bodies = requests.map((r) => r.body);
     const decoded = bodies.map(decodeWriteRequest);
+    for (const [i, r] of requests.entries()) expect(decoded[i]!.timeseries).toEqual(request.timeseries.slice(r.from, r.to));
     expect(decoded.flatMap((d) => d.timeseries)).toEqual(request.timeseries);
     for (let i = 0; i < bodies.length - (request.metadata.length > 0 ? 1 : 0); i++) {
       expect(bodies[i]!.length <= max || decoded[i]!.timeseries.length === 1).toBe(true);

@@ -417,33 +417,40 @@ export function encodeWriteRequest(request: WriteRequest): Buffer {
   return writeRange(request.timeseries, 0, request.timeseries.length, request.metadata, total);
 }
 
+/** One request body of a split batch and the range of series it holds (`series.slice(from, to)`). */
+export interface EncodedRequest {
+  body: Buffer;
+  from: number;
+  to: number;
+}
+
 /**
  * Encodes series into as many WriteRequests as needed so that each stays within `maxBytes`
  * (uncompressed, as the Collector's `max_batch_size_bytes` counts). Series keep their order and
  * are never split, so a series larger than `maxBytes` goes alone in its own request.
- * `metadata`, if any, goes in a final request of its own.
+ * `metadata`, if any, goes in a final request of its own (with an empty series range).
  */
 export function encodeWriteRequests(
   series: readonly TimeSeries[],
   metadata: readonly MetricMetadata[],
   maxBytes: number,
-): Buffer[] {
+): EncodedRequest[] {
   reset();
   const seriesBytes = new Array<number>(series.length);
   for (let i = 0; i < series.length; i++) seriesBytes[i] = lenField(seriesSize(series[i]));
-  const out: Buffer[] = [];
+  const out: EncodedRequest[] = [];
   let from = 0;
   while (from < series.length) {
     let to = from;
     let total = 0;
     while (to < series.length && (to === from || total + seriesBytes[to] <= maxBytes)) total += seriesBytes[to++];
-    out.push(writeRange(series, from, to, [], total));
+    out.push({ body: writeRange(series, from, to, [], total), from, to });
     from = to;
   }
   if (metadata.length > 0) {
     let total = 0;
     for (let i = 0; i < metadata.length; i++) total += lenField(metadataSize(metadata[i]));
-    out.push(writeRange(series, 0, 0, metadata, total));
+    out.push({ body: writeRange(series, 0, 0, metadata, total), from: series.length, to: series.length });
   }
   return out;
 }

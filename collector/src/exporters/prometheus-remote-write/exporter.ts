@@ -1,0 +1,263 @@
+/**
+ * The `prometheusremotewrite` exporter: translate a batch (./translate.ts), shard its series by
+ * hash over `remote_write_queue.num_consumers` senders, drop what was already sent or is out of
+ * order (./series-guard.ts), split by `max_batch_size_bytes`, encode (model/remote-write), snappy,
+ * POST (./client.ts).
+ *
+ * Ordering: each sender is a FIFO lane, and a series always hashes to the same lane, so its
+ * samples leave in time order even when several batches are in flight. The exporterhelper queue
+ * in front runs one consumer (as the contrib exporter does): retries of a batch then happen
+ * before the next batch is sent, and concurrency comes from the lanes instead.
+ */
+import { readFileSync } from 'node:fs';
+import type { CorrelationIdKey } from '@stitch/correlation';
+import { Counter } from 'prom-client';
+import { type ClientAuthenticator, resolveAuthenticator } from '../../component/auth.js';
+import type { Component, CreateSettings, Host, SignalConsumers } from '../../component/component.js';
+import { errors, StitchError } from '../../errors.js';
+import { sendingQueueSchema } from '../../exporterhelper/config.js';
+import { createExporterHelper, type ExporterHelper } from '../../exporterhelper/exporter-helper.js';
+import { fileStorageConfigSchema } from '../../extensions/file-storage/config.js';
+import { createFileStorage } from '../../extensions/file-storage/extension.js';
+import { loadClientTls } from '../../internal/http-server/tls.js';
+import { encodeWriteRequests } from '../../model/remote-write/encode.js';
+import { compressBody } from '../../model/remote-write/snappy.js';
+import type { MetricMetadata, TimeSeries } from '../../model/remote-write/types.js';
+import type { MetricsData, Signal } from '../../model/types.js';
+import { createRemoteWriteClient, type RemoteWriteClient } from './client.js';
+import type { PrometheusRemoteWriteConfig } from './config.js';
+import { SeriesGuard } from './series-guard.js';
+import { createTranslator, type Translation } from './translate.js';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string })
+  .version;
+
+/** The User-Agent of every request. */
+export const USER_AGENT = `Stitch/${VERSION}`;
+
+/** Series whose last-sent timestamp is remembered (about 100 bytes each plus the label key). */
+export const MAX_TRACKED_SERIES = 200_000;
+
+/** At most one log line per this interval for recurring problems (permanent errors, drops). */
+const LOG_INTERVAL_MS = 60_000;
+
+/** The exporter: a Component with a metrics consumer. */
+export type PrometheusRemoteWriteExporter = Component & { consumers: SignalConsumers };
+
+/** 32-bit FNV-1a of a series key: picks the sender lane. */
+export function seriesHash(key: string): number {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < key.length; i++) {
+    h ^= key.charCodeAt(i);
+    h = Math.imul(h, 0x01000193);
+  }
+  return h >>> 0;
+}
+
+/** A FIFO of async jobs: each starts after the previous one settled. */
+class Lane {
+  private tail: Promise<unknown> = Promise.resolve();
+
+  run<T>(job: () => Promise<T>): Promise<T> {
+    const p = this.tail.then(job, job);
+    this.tail = p.catch(() => undefined);
+    return p;
+  }
+}
+
+/** Logs at most once per interval, telling how many occurrences were folded into the line. */
+class ThrottledLog {
+  private next = 0;
+  private folded = 0;
+
+  constructor(private readonly intervalMs: number) {}
+
+  maybe(log: (folded: number) => void): void {
+    const now = Date.now();
+    if (now < this.next) {
+      this.folded++;
+      return;
+    }
+    log(this.folded);
+    this.folded = 0;
+    this.next = now + this.intervalMs;
+  }
+}
+
+function counter(settings: CreateSettings, name: string, help: string, labelNames: string[]): Counter<string> {
+  const registry = settings.telemetry.registry;
+  const existing = registry.getSingleMetric(name);
+  if (existing) return existing as Counter<string>;
+  return new Counter({ name, help, labelNames: ['component_id', ...labelNames], registers: [registry] });
+}
+
+/** Creates the exporter for the `metrics` signal. */
+export function createPrometheusRemoteWriteExporter(
+  settings: CreateSettings,
+  config: PrometheusRemoteWriteConfig,
+  _signals: readonly Signal[],
+): PrometheusRemoteWriteExporter {
+  const { logger, telemetry } = settings;
+  const componentId = settings.id;
+  const translator = createTranslator({
+    namespace: config.namespace,
+    addMetricSuffixes: config.add_metric_suffixes,
+    externalLabels: config.external_labels,
+    resourceToTelemetry: config.resource_to_telemetry_conversion.enabled,
+    excludeServiceAttributes: config.resource_to_telemetry_conversion.exclude_service_attributes,
+    targetInfo: config.target_info.enabled,
+    exportCreatedMetric: config.export_created_metric.enabled,
+    sendMetadata: config.send_metadata,
+    exponentialHistograms: config.exponential_histograms,
+  });
+  const guard = new SeriesGuard(MAX_TRACKED_SERIES);
+  const lanes = Array.from({ length: config.remote_write_queue.num_consumers }, () => new Lane());
+  const exemplarLabelsDropped = counter(
+    settings,
+    'stitch_exporter_prometheusremotewrite_exemplar_labels_dropped_total',
+    'Exemplar labels left out to fit Prometheus 128-rune exemplar label budget, by label.',
+    ['label'],
+  );
+  const samplesDropped = counter(
+    settings,
+    'stitch_exporter_prometheusremotewrite_samples_dropped_total',
+    'Samples not sent because they were at or before the last sample sent for their series.',
+    ['reason'],
+  );
+  telemetry.observe(
+    'stitch_exporter_prometheusremotewrite_tracked_series',
+    'Series whose last-sent timestamp the exporter remembers.',
+    () => guard.size,
+  );
+  const outOfOrderLog = new ThrottledLog(LOG_INTERVAL_MS);
+  let client: RemoteWriteClient | undefined;
+
+  const countTranslation = (t: Translation) => {
+    if (t.unsupportedPoints > 0) telemetry.dropped('metrics', t.unsupportedPoints, 'unsupported_data');
+    if (t.invalidPoints > 0) telemetry.dropped('metrics', t.invalidPoints, 'invalid_data');
+    for (const key in t.exemplarLabelsDropped) {
+      exemplarLabelsDropped.inc({ component_id: componentId, label: key }, t.exemplarLabelsDropped[key as CorrelationIdKey] ?? 0);
+    }
+  };
+
+  /** Sends one shard's series in order, committing each request's series once it is accepted. */
+  const sendShard = async (series: TimeSeries[], keys: string[], metadata: MetricMetadata[], abort: AbortSignal) => {
+    const c = client;
+    if (!c) throw errors.STITCH_ERR_SHUTDOWN([componentId]);
+    const sendable: TimeSeries[] = [];
+    const sendableKeys: string[] = [];
+    let outOfOrder = 0;
+    for (let i = 0; i < series.length; i++) {
+      const r = guard.filter(keys[i], series[i]);
+      outOfOrder += r.outOfOrder;
+      if (r.series) {
+        sendable.push(r.series);
+        sendableKeys.push(keys[i]);
+      }
+    }
+    if (outOfOrder > 0) {
+      samplesDropped.inc({ component_id: componentId, reason: 'out_of_order' }, outOfOrder);
+      outOfOrderLog.maybe((folded) =>
+        logger.warn({ samples: outOfOrder, folded }, 'dropped samples at or before the last one sent for their series'),
+      );
+    }
+    for (const req of encodeWriteRequests(sendable, metadata, config.max_batch_size_bytes)) {
+      await c.send(await compressBody(req.body), abort);
+      for (let i = req.from; i < req.to; i++) guard.commit(sendableKeys[i], sendable[i]);
+    }
+  };
+
+  const push = async (data: MetricsData, abort: AbortSignal): Promise<void> => {
+    const t = translator.translate(data);
+    countTranslation(t);
+    const n = lanes.length;
+    const shards = Array.from({ length: n }, () => ({ series: [] as TimeSeries[], keys: [] as string[] }));
+    for (let i = 0; i < t.series.length; i++) {
+      const shard = shards[seriesHash(t.keys[i]) % n];
+      shard.series.push(t.series[i]);
+      shard.keys.push(t.keys[i]);
+    }
+    const jobs: Promise<void>[] = [];
+    for (let i = 0; i < n; i++) {
+      const { series, keys } = shards[i];
+      const metadata = i === 0 ? t.metadata : [];
+      if (series.length === 0 && metadata.length === 0) continue;
+      jobs.push(lanes[i].run(() => sendShard(series, keys, metadata, abort)));
+    }
+    const results = await Promise.allSettled(jobs);
+    let retryable: StitchError | undefined;
+    let permanent: unknown;
+    for (const r of results) {
+      if (r.status === 'fulfilled') continue;
+      const err = r.reason;
+      if (err instanceof StitchError && !err.retryable) permanent ??= err;
+      else if (err instanceof StitchError) {
+        // Wait as long as the most demanding Retry-After asked.
+        if (!retryable || (err.retryAfterMs ?? 0) > (retryable.retryAfterMs ?? 0)) retryable = err;
+      } else permanent ??= err;
+    }
+    // Retryable wins: a retry re-sends only what was not delivered (the guard skips the rest).
+    if (retryable) throw retryable;
+    // The helper drops a permanent failure, counts it (`permanent_error`) and logs the server's
+    // message at most once per interval.
+    if (permanent) throw permanent;
+  };
+
+  // `wal` (contrib) → the durable sending queue on a private file_storage in wal.directory.
+  const wal = config.wal
+    ? createFileStorage(
+        { ...settings, id: `${componentId}/wal` },
+        fileStorageConfigSchema.parse({ directory: config.wal.directory, create_directory: true }),
+      )
+    : undefined;
+  const walId = `${componentId}/wal`;
+
+  const helper: ExporterHelper<'metrics'> = createExporterHelper({
+    settings,
+    signal: 'metrics',
+    config: {
+      timeout: config.timeout,
+      retry_on_failure: config.retry_on_failure,
+      sending_queue: sendingQueueSchema.parse({
+        enabled: config.remote_write_queue.enabled || wal !== undefined,
+        // One consumer, as the contrib exporter: the lanes inside push give the concurrency.
+        num_consumers: 1,
+        queue_size: config.remote_write_queue.queue_size,
+        ...(wal ? { storage: walId } : {}),
+      }),
+    },
+    push,
+    async start(host) {
+      let auth: ClientAuthenticator | undefined;
+      if (config.auth) auth = resolveAuthenticator(host, config.auth.authenticator, componentId, 'client');
+      const tls = config.endpoint.startsWith('https:') ? await loadClientTls(componentId, config.tls) : undefined;
+      client = createRemoteWriteClient({
+        componentId,
+        endpoint: config.endpoint,
+        headers: config.headers,
+        userAgent: USER_AGENT,
+        tls,
+        auth,
+        maxSockets: lanes.length,
+        timeoutMs: config.timeout,
+      });
+    },
+    async shutdown() {
+      client?.close();
+      await wal?.shutdown();
+    },
+  });
+
+  return {
+    consumers: { metrics: helper },
+    async start(host: Host) {
+      if (!wal) return helper.start(host);
+      await wal.start(host);
+      // The helper finds its storage through the host: add the private WAL storage to it.
+      return helper.start({ ...host, getExtension: (id) => (id === walId ? wal : host.getExtension(id)) });
+    },
+    shutdown(signal?: AbortSignal) {
+      return helper.shutdown(signal);
+    },
+  };
+}

@@ -1,0 +1,13 @@
+import type { ExporterFactory } from '../../component/component.js';
+import { type PrometheusRemoteWriteConfig, prometheusRemoteWriteConfigSchema } from './config.js';
+import { createPrometheusRemoteWriteExporter } from './exporter.js';
+
+/** `prometheusremotewrite`: OTLP metrics to any Prometheus remote-write 1.0 endpoint, with exemplars. */
+export const prometheusRemoteWriteExporterFactory: ExporterFactory<PrometheusRemoteWriteConfig> = {
+  type: 'prometheusremotewrite',
+  kind: 'exporter',
+  description: 'Sends metrics to Prometheus, Mimir, Thanos or VictoriaMetrics over remote-write 1.0',
+  configSchema: prometheusRemoteWriteConfigSchema,
+  stability: { metrics: 'beta' },
+  create: createPrometheusRemoteWriteExporter,
+};

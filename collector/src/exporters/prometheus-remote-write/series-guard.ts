@@ -1,0 +1,98 @@
+/**
+ * Remembers the last timestamp sent for each series, so the exporter never sends a sample at or
+ * before it: Prometheus rejects a whole request for one out-of-order or duplicate sample.
+ *
+ * A sample at exactly the last sent timestamp with the same value is a re-send (the exporter
+ * helper retries whole batches, and part of a batch may already have been delivered): it is
+ * skipped without counting as a drop. Anything else at or before the last timestamp is dropped
+ * and counted as out of order.
+ *
+ * Bounded: at most `maxSeries` entries, least recently sent evicted first. A series evicted and
+ * seen again starts fresh (its next sample is sent whatever its time; the backend decides).
+ */
+import type { TimeSeries } from '../../model/remote-write/types.js';
+
+interface Last {
+  timestamp: number;
+  value: number;
+}
+
+/** What filtering one series did. */
+export interface GuardResult {
+  /** The series to send (the input, or a copy without the refused samples); undefined if nothing is left. */
+  series: TimeSeries | undefined;
+  /** Samples and histograms dropped as out of order or duplicate with another value. */
+  outOfOrder: number;
+}
+
+function sameValue(a: number, b: number): boolean {
+  return a === b || (Number.isNaN(a) && Number.isNaN(b));
+}
+
+/** Per-series last-sent tracking for one exporter. */
+export class SeriesGuard {
+  private readonly last = new Map<string, Last>();
+
+  constructor(private readonly maxSeries: number) {}
+
+  /** Number of series tracked. */
+  get size(): number {
+    return this.last.size;
+  }
+
+  /** Removes the samples (and native histograms) at or before what was last sent for `key`. */
+  filter(key: string, ts: TimeSeries): GuardResult {
+    const prev = this.last.get(key);
+    let outOfOrder = 0;
+    let samples = ts.samples;
+    let histograms = ts.histograms;
+    let lastTs = prev ? prev.timestamp : Number.NEGATIVE_INFINITY;
+    const lastValue = prev?.value;
+    if (samples.length > 0 && (samples[0].timestamp <= lastTs || !strictlyIncreasing(samples))) {
+      const kept = [];
+      for (const s of samples) {
+        if (s.timestamp > lastTs) {
+          kept.push(s);
+          lastTs = s.timestamp;
+        } else if (!(prev && s.timestamp === prev.timestamp && sameValue(s.value, lastValue as number))) outOfOrder++;
+      }
+      samples = kept;
+    }
+    lastTs = prev ? prev.timestamp : Number.NEGATIVE_INFINITY;
+    if (histograms.length > 0 && (histograms[0].timestamp <= lastTs || !strictlyIncreasing(histograms))) {
+      const kept = [];
+      for (const h of histograms) {
+        if (h.timestamp > lastTs) {
+          kept.push(h);
+          lastTs = h.timestamp;
+        } else if (!(prev && h.timestamp === prev.timestamp)) outOfOrder++;
+      }
+      histograms = kept;
+    }
+    if (samples.length === 0 && histograms.length === 0) return { series: undefined, outOfOrder };
+    if (samples === ts.samples && histograms === ts.histograms) return { series: ts, outOfOrder };
+    return { series: { labels: ts.labels, samples, exemplars: ts.exemplars, histograms }, outOfOrder };
+  }
+
+  /** Records that `ts` was delivered. Call only after the backend accepted it. */
+  commit(key: string, ts: TimeSeries): void {
+    const s = ts.samples.at(-1);
+    const h = ts.histograms.at(-1);
+    let next: Last | undefined;
+    if (s && (!h || s.timestamp >= h.timestamp)) next = { timestamp: s.timestamp, value: s.value };
+    else if (h) next = { timestamp: h.timestamp, value: h.sum };
+    if (!next) return;
+    // delete + set moves the key to the end: Map iteration order is then least recently sent first.
+    this.last.delete(key);
+    this.last.set(key, next);
+    if (this.last.size > this.maxSeries) {
+      const oldest = this.last.keys().next();
+      if (!oldest.done) this.last.delete(oldest.value);
+    }
+  }
+}
+
+function strictlyIncreasing(xs: readonly { timestamp: number }[]): boolean {
+  for (let i = 1; i < xs.length; i++) if (xs[i].timestamp <= xs[i - 1].timestamp) return false;
+  return true;
+}
