@@ -125,6 +125,18 @@ describe('otlphttp exporter', () => {
     expect(isRetryable(await consumers.metrics.consume(sampleMetrics()).catch((e) => e))).toBe(false);
   });
 
+  it('retries a 503 through the exporterhelper and succeeds', async () => {
+    const srv = await fakeServer([{ status: 503, headers: { 'retry-after': '0' } }, { status: 200 }]);
+    const { consumers, settings } = await exporter({
+      endpoint: srv.url,
+      retry_on_failure: { enabled: true, initial_interval: '10ms', max_interval: '50ms', max_elapsed_time: '5s' },
+    });
+    await consumers.traces.consume(sampleTraces());
+    expect(srv.seen).toHaveLength(2);
+    const sent = await settings.selfTelemetry.registry.getSingleMetric('stitch_exporter_sent_items_total')?.get();
+    expect(sent?.values.find((v) => v.labels.signal === 'traces')?.value).toBe(1);
+  });
+
   it('counts a partial success as dropped', async () => {
     const body = encodeResponse('logs', 'protobuf', { rejected: 2, errorMessage: 'too old' });
     const srv = await fakeServer([{ status: 200, headers: { 'content-type': 'application/x-protobuf' }, body }]);
