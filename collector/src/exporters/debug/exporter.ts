@@ -122,7 +122,7 @@ export function createDebugExporter(
           // rather than buffering output without bound.
           if (draining) await draining;
           if (!output.write(text)) {
-            draining = once(output as NodeJS.EventEmitter, 'drain').finally(() => {
+            draining = new Promise<void>((resolve) => output.once('drain', resolve)).finally(() => {
               draining = undefined;
             });
           }
