@@ -1,11 +1,13 @@
 /**
  * The express adapter: `app.use(stitchExpress(options))` as the first middleware.
  *
- * The route template is read when the response finishes, from what express's router left on the
- * request: `req.baseUrl + req.route.path`. A router mounted at a parameterised path
- * (`app.use('/users/:id', router)`) leaves the matched path in `req.baseUrl`, not the template;
- * mount routers at static paths or pass `routeOf`. The listener functions are shared (they read
- * the response from `this`), so nothing is allocated per request besides the state.
+ * The route template is `req.baseUrl + req.route.path` as they were when express's router picked
+ * the route: an accessor on the request instance (shared getter/setter functions, no library code
+ * touched) notes `baseUrl` when the router assigns `req.route`, because by the time the response
+ * finishes an error passing back through a nested router has already restored `baseUrl`. A router
+ * mounted at a parameterised path (`app.use('/users/:id', router)`) has the matched path in
+ * `baseUrl`, not the template; mount routers at static paths or pass `routeOf`. The response
+ * listeners are shared too (they read the response from `this`).
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { REQUEST_ID_HEADER } from '@stitch/correlation';
@@ -26,6 +28,8 @@ export interface StitchExpressOptions extends HttpInstrumentationOptions {
 }
 
 const kState = Symbol('stitch.request');
+const kRoute = Symbol('stitch.route');
+const kRouteBase = Symbol('stitch.routeBase');
 const kCore = Symbol('stitch.core');
 const kRouteOf = Symbol('stitch.routeOf');
 
@@ -35,10 +39,23 @@ type Tracked = ServerResponse & {
   [kRouteOf]?: StitchExpressOptions['routeOf'];
 };
 
-function expressRoute(req: ExpressLikeRequest): string | undefined {
-  const path = req.route?.path;
+type RouteTracked = ExpressLikeRequest & { [kRoute]?: { path?: unknown }; [kRouteBase]?: string };
+
+function getRoute(this: RouteTracked) {
+  return this[kRoute];
+}
+
+function setRoute(this: RouteTracked, route: { path?: unknown }) {
+  this[kRoute] = route;
+  this[kRouteBase] = this.baseUrl;
+}
+
+const ROUTE_ACCESSOR: PropertyDescriptor = { get: getRoute, set: setRoute, configurable: true, enumerable: true };
+
+function expressRoute(req: RouteTracked): string | undefined {
+  const path = req[kRoute]?.path ?? req.route?.path;
   if (path === undefined) return undefined;
-  return (req.baseUrl ?? '') + (typeof path === 'string' ? path : String(path));
+  return (req[kRouteBase] ?? req.baseUrl ?? '') + (typeof path === 'string' ? path : String(path));
 }
 
 function onFinish(this: Tracked): void {
@@ -67,6 +84,7 @@ export function stitchExpress(options: StitchExpressOptions = {}) {
       next();
       return;
     }
+    Object.defineProperty(req, 'route', ROUTE_ACCESSOR);
     const tracked = res as Tracked;
     tracked[kState] = state;
     tracked[kCore] = core;
