@@ -281,11 +281,12 @@ describe('the validated config', () => {
     const config = load();
     expect(Object.isFrozen(config)).toBe(true);
     expect(Object.isFrozen(config.service.pipelines.get('traces')?.processors)).toBe(true);
-    const otlp = config.receivers.get('otlp');
+    const otlp = config.receivers.get('otlp')!;
     expect(Object.isFrozen(otlp)).toBe(true);
-    expect(Object.isFrozen((otlp?.config as { protocols: { grpc: object } }).protocols.grpc)).toBe(true);
+    const otlpConfig = otlp.config as { protocols: { grpc: object } };
+    expect(Object.isFrozen(otlpConfig.protocols.grpc)).toBe(true);
     expect(() => {
-      (otlp?.config as { protocols: unknown }).protocols = {};
+      (otlpConfig as { protocols: unknown }).protocols = {};
     }).toThrow(TypeError);
     expect(() => (config.receivers as Map<string, unknown>).set('x', {})).toThrow(TypeError);
     expect(() => (config.service.pipelines as Map<string, unknown>).delete('traces')).toThrow(TypeError);
