@@ -1,0 +1,14 @@
+/** Factory of the `health_check` extension. */
+import type { ExtensionFactory } from '../../component/component.js';
+import { type HealthCheckConfig, healthCheckConfigSchema } from './config.js';
+import { createHealthCheck } from './extension.js';
+
+/** `health_check`: an HTTP endpoint answering 200 while the collector is ready, 503 otherwise. */
+export const healthCheckExtensionFactory: ExtensionFactory<HealthCheckConfig> = {
+  type: 'health_check',
+  kind: 'extension',
+  description: 'HTTP health endpoint (default localhost:13133): 200 when the collector is ready, 503 otherwise',
+  stability: 'beta',
+  configSchema: healthCheckConfigSchema,
+  create: (settings, config) => createHealthCheck(settings, config),
+};
