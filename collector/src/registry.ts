@@ -3,10 +3,14 @@
  * component table all read this list; add a component by adding its factory here.
  */
 import type { ComponentKind, Factory } from './component/component.js';
+import { debugExporterFactory } from './exporters/debug/factory.js';
 import { otlpExporterFactory } from './exporters/otlp/factory.js';
 import { otlpHttpExporterFactory } from './exporters/otlphttp/factory.js';
 import { prometheusRemoteWriteExporterFactory } from './exporters/prometheus-remote-write/factory.js';
 import { bearerTokenAuthFactory } from './extensions/bearertokenauth/factory.js';
+import { healthCheckExtensionFactory } from './extensions/health-check/factory.js';
+import { batchProcessorFactory } from './processors/batch/factory.js';
+import { memoryLimiterProcessorFactory } from './processors/memory-limiter/factory.js';
 import { otlpReceiverFactory } from './receivers/otlp/factory.js';
 
 /** Every factory Stitch ships, in the order `stitch components` lists them. */
@@ -14,13 +18,17 @@ export const builtinFactories: readonly Factory[] = [
   // receivers
   otlpReceiverFactory,
   // processors
+  batchProcessorFactory,
+  memoryLimiterProcessorFactory,
   // connectors
   // exporters
+  debugExporterFactory,
   otlpExporterFactory,
   otlpHttpExporterFactory,
   prometheusRemoteWriteExporterFactory,
   // extensions
   bearerTokenAuthFactory,
+  healthCheckExtensionFactory,
 ];
 
 /** Factories indexed by kind and type. */
