@@ -1,0 +1,185 @@
+/**
+ * The `loki` exporter: maps each batch to Loki streams, splits it into push requests bounded by
+ * bytes and POSTs them in order. Queue, retry and timeout come from the exporterhelper; `push`
+ * never retries by itself:
+ * - 429 / 5xx / network errors reject with a retryable error (with Retry-After). The batch
+ *   remembers which of its requests Loki already accepted, so a retry resumes after them instead
+ *   of sending them twice (Loki would reject the repeats as duplicates or out of order).
+ * - other 4xx drop that request: its lines are counted by Loki's reason and Loki's message is
+ *   logged at most once per interval per reason. Only when every request of a batch was refused
+ *   does `push` reject with a permanent error.
+ */
+import type { Logger } from 'pino';
+import { Counter, type Registry } from 'prom-client';
+import { type ClientAuthenticator, resolveAuthenticator } from '../../component/auth.js';
+import type { Component, CreateSettings, Host, SignalConsumers } from '../../component/component.js';
+import { errors } from '../../errors.js';
+import { createExporterHelper } from '../../exporterhelper/exporter-helper.js';
+import type { LogsData } from '../../model/types.js';
+import type { LokiConfig } from './config.js';
+import { type ConvertedLogs, createLogsMapper, type MovedReason } from './convert.js';
+import { type EncodeOptions, encodeRequest, type PlannedRequest, planRequests } from './encode.js';
+import { createTransport, type LokiRejectReason, type LokiTransport } from './transport.js';
+
+/** Test seams: a transport that opens no sockets, and the log interval. */
+export interface LokiExporterDeps {
+  readonly transport?: LokiTransport;
+  /** At most one log line per rejection reason per this many ms (default 60 s). */
+  readonly logIntervalMs?: number;
+}
+
+/** A batch's requests and how far sending got; kept while the batch is being retried. */
+interface Progress {
+  readonly requests: PlannedRequest[];
+  readonly lines: number;
+  next: number;
+  rejectedLines: number;
+}
+
+/** The exporter's own metrics, beside the shared exporter counters. */
+interface LokiMetrics {
+  readonly rejected: Counter<'component_id' | 'reason'>;
+  readonly moved: Counter<'component_id' | 'reason'>;
+  readonly truncated: Counter<'component_id'>;
+  readonly requests: Counter<'component_id' | 'outcome'>;
+}
+
+function counter<L extends string>(registry: Registry, name: string, help: string, labelNames: L[]): Counter<L> {
+  const existing = registry.getSingleMetric(name);
+  if (existing) return existing as Counter<L>;
+  return new Counter({ name, help, labelNames, registers: [registry] });
+}
+
+function lokiMetrics(registry: Registry): LokiMetrics {
+  return {
+    rejected: counter(
+      registry,
+      'stitch_exporter_loki_rejected_lines_total',
+      'Log lines Loki refused for good (4xx other than 429) and that were dropped, by reason.',
+      ['component_id', 'reason'],
+    ),
+    moved: counter(
+      registry,
+      'stitch_exporter_loki_labels_moved_total',
+      'Labels sent as structured metadata instead of stream labels, per log line, by reason.',
+      ['component_id', 'reason'],
+    ),
+    truncated: counter(registry, 'stitch_exporter_loki_truncated_lines_total', 'Log lines truncated to max_line_size_bytes.', [
+      'component_id',
+    ]),
+    requests: counter(registry, 'stitch_exporter_loki_requests_total', 'Push requests sent to Loki, by outcome.', [
+      'component_id',
+      'outcome',
+    ]),
+  };
+}
+
+/**
+ * Logs a refusal at most once per interval per reason, with how many were suppressed since
+ * (BatchSpanProcessorBase's "log the count once" idea).
+ */
+function createRefusalLog(logger: Logger, intervalMs: number) {
+  const last = new Map<string, { at: number; suppressed: number }>();
+  return (reason: string, status: number, message: string, lines: number) => {
+    const now = Date.now();
+    const entry = last.get(reason);
+    if (entry && now - entry.at < intervalMs) {
+      entry.suppressed++;
+      return;
+    }
+    logger.warn(
+      { reason, status, lines, suppressed: entry?.suppressed ?? 0, loki_message: message },
+      'Loki refused a push request; its lines are dropped',
+    );
+    last.set(reason, { at: now, suppressed: 0 });
+  };
+}
+
+/** Creates the exporter (logs only). */
+export function createLokiExporter(
+  settings: CreateSettings,
+  config: LokiConfig,
+  deps: LokiExporterDeps = {},
+): Component & { consumers: SignalConsumers } {
+  const id = settings.id;
+  const telemetry = settings.telemetry;
+  const metrics = lokiMetrics(telemetry.registry);
+  const mapper = createLogsMapper(config);
+  const encodeOptions: EncodeOptions = { encoding: config.encoding, gzip: config.compression === 'gzip' };
+  const logRefusal = createRefusalLog(settings.logger, deps.logIntervalMs ?? 60_000);
+  // Keyed by the batch object: the helper retries with the same object, so a retry resumes.
+  const progress = new WeakMap<LogsData, Progress>();
+  let transport = deps.transport;
+  let auth: ClientAuthenticator | undefined;
+
+  function countMapping(converted: ConvertedLogs): void {
+    if (converted.truncated > 0) metrics.truncated.inc({ component_id: id }, converted.truncated);
+    for (const reason of Object.keys(converted.moved) as MovedReason[]) {
+      const n = converted.moved[reason];
+      if (n > 0) metrics.moved.inc({ component_id: id, reason }, n);
+    }
+  }
+
+  async function push(batch: LogsData, abort: AbortSignal): Promise<void> {
+    if (!transport) throw errors.STITCH_ERR_EXPORT_RETRYABLE([id, 'not started']);
+    let p = progress.get(batch);
+    if (p === undefined) {
+      const converted = mapper.convert(batch);
+      countMapping(converted);
+      p = { requests: planRequests(converted, config.max_batch_size_bytes), lines: converted.lines, next: 0, rejectedLines: 0 };
+      progress.set(batch, p);
+    }
+    while (p.next < p.requests.length) {
+      const plan = p.requests[p.next];
+      const encoded = await encodeRequest(plan, encodeOptions);
+      const result = await transport.send(encoded, abort);
+      if (result.ok) {
+        metrics.requests.inc({ component_id: id, outcome: 'sent' });
+      } else if (result.retryable) {
+        metrics.requests.inc({ component_id: id, outcome: 'retryable' });
+        const what = result.status === 0 ? result.message : `Loki answered ${result.status}: ${result.message}`;
+        throw errors.STITCH_ERR_EXPORT_RETRYABLE([id, what], {
+          ...(result.retryAfterMs !== undefined && { retryAfterMs: result.retryAfterMs }),
+        });
+      } else {
+        const reason: LokiRejectReason = result.reason ?? 'bad_request';
+        metrics.requests.inc({ component_id: id, outcome: 'rejected' });
+        metrics.rejected.inc({ component_id: id, reason }, plan.lines);
+        logRefusal(reason, result.status, result.message, plan.lines);
+        p.rejectedLines += plan.lines;
+        if (p.rejectedLines === p.lines) {
+          progress.delete(batch);
+          throw errors.STITCH_ERR_EXPORT_PERMANENT([id, `Loki answered ${result.status} (${reason}): ${result.message}`]);
+        }
+      }
+      p.next++;
+    }
+    if (p.rejectedLines > 0) telemetry.dropped('logs', p.rejectedLines, 'permanent_error');
+    progress.delete(batch);
+  }
+
+  const helper = createExporterHelper({ settings, signal: 'logs', config, push });
+
+  return {
+    consumers: { logs: helper },
+    async start(host: Host) {
+      if (config.auth) auth = resolveAuthenticator(host, config.auth.authenticator, id, 'client');
+      const authenticator = auth;
+      transport ??= await createTransport({
+        owner: id,
+        endpoint: config.endpoint,
+        // `tenant_id` and `loki.tenant` hints travel with each request (EncodedRequest.tenant).
+        headers: config.headers,
+        tls: config.tls,
+        maxSockets: config.sending_queue.enabled ? config.sending_queue.num_consumers : 1,
+        ...(authenticator && { authHeaders: () => authenticator.headers() }),
+      });
+      await helper.start(host);
+    },
+    async shutdown(signal?: AbortSignal) {
+      // The helper drains its queue first (it still needs the transport), then sockets close.
+      await helper.shutdown(signal);
+      transport?.close();
+    },
+  };
+}

@@ -1,0 +1,17 @@
+/** Factory of the `loki` exporter. */
+import type { ExporterFactory } from '../../component/component.js';
+import { type LokiConfig, lokiConfigSchema } from './config.js';
+import { createLokiExporter } from './exporter.js';
+
+/**
+ * `loki`: logs to Loki's push API, shaped as Loki's native OTLP ingestion shapes them. The
+ * Collector contrib's `loki` exporter options keep working.
+ */
+export const lokiExporterFactory: ExporterFactory<LokiConfig> = {
+  type: 'loki',
+  kind: 'exporter',
+  description: 'Pushes logs to Grafana Loki (protobuf+snappy or JSON), correlation IDs as structured metadata',
+  stability: { logs: 'beta' },
+  configSchema: lokiConfigSchema as never,
+  create: (settings, config) => createLokiExporter(settings, config),
+};
