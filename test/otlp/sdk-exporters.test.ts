@@ -88,7 +88,6 @@ beforeEach(() => {
     c.batches.length = 0;
     c.contexts.length = 0;
     c.refuseWith = undefined;
-    // biome-ignore lint/performance/noDelete: drop the per-test override, back to the prototype's consume
     delete (c as { consume?: unknown }).consume;
   }
 });
