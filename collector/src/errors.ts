@@ -92,7 +92,11 @@ export const errors = {
     'unsupported %s type %j; supported: %s',
   ),
   STITCH_ERR_CONFIG_PROVIDER: def('STITCH_ERR_CONFIG_PROVIDER', 'config', 'unsupported config provider %s; supported: %s'),
-  STITCH_ERR_CONFIG_UNSUPPORTED_OPTION: def('STITCH_ERR_CONFIG_UNSUPPORTED_OPTION', 'config', '%s is not supported by Stitch: %s'),
+  STITCH_ERR_CONFIG_UNSUPPORTED_OPTION: def(
+    'STITCH_ERR_CONFIG_UNSUPPORTED_OPTION',
+    'config',
+    '%s is not supported by Stitch: %s',
+  ),
   STITCH_ERR_CONFIG_AMBIGUOUS_ID: def(
     'STITCH_ERR_CONFIG_AMBIGUOUS_ID',
     'config',
