@@ -294,17 +294,18 @@ export function createExporterHelper<S extends Signal>(options: ExporterHelperOp
       ...(internals.io ? { io: internals.io } : {}),
       onCorrupt: (items) => {
         corruptRecords.inc({ component_id: id, signal });
-        if (items > 0) telemetry.dropped(signal, items, 'corrupt_record');
+        telemetry.dropped(signal, items, 'corrupt_record');
       },
     });
     const report = await q.open();
     durableQueue = q;
     if (report.corrupt.length > 0) {
+      const records = report.corrupt.reduce((n, c) => n + c.records, 0);
       const items = report.corrupt.reduce((n, c) => n + c.items, 0);
-      corruptRecords.inc({ component_id: id, signal }, report.corrupt.length);
+      if (records > 0) corruptRecords.inc({ component_id: id, signal }, records);
       if (items > 0) telemetry.dropped(signal, items, 'corrupt_record');
       logger.error(
-        { dir: lease.dir, corrupt_regions: report.corrupt.length, items, first: report.corrupt.slice(0, 5) },
+        { dir: lease.dir, regions: report.corrupt.length, records, items, first: report.corrupt.slice(0, 5) },
         'durable queue has corrupt records; skipped them and replaying the rest',
       );
     }

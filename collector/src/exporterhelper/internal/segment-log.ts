@@ -25,7 +25,15 @@ import { type FileHandle, open, readdir, readFile, rename, rm, writeFile } from 
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { RangeSet } from './ranges.js';
-import { encodeHeader, HEADER_BYTES, parseRecord, RECORD_MAGIC, type RecordProblem, verifyRecord } from './record.js';
+import {
+  encodeHeader,
+  HEADER_BYTES,
+  parseRecord,
+  RECORD_MAGIC,
+  type RecordHeader,
+  type RecordProblem,
+  verifyRecord,
+} from './record.js';
 
 /** File operations the log performs that tests may replace to inject faults (ENOSPC, EIO). */
 export interface LogIo {
@@ -95,7 +103,12 @@ export interface CorruptRegion {
   readonly offset: number;
   readonly bytes: number;
   readonly problem: RecordProblem;
-  /** Items the header claimed, when the header itself looked sane (0 otherwise). */
+  /** Unacknowledged records lost in the region (known from the seqs around it). */
+  readonly records: number;
+  /**
+   * Items lost: the damaged record's own count when exactly one record was hit and its header
+   * was intact, otherwise one per lost record (a lower bound).
+   */
   readonly items: number;
 }
 
@@ -148,6 +161,8 @@ export class SegmentLog {
   private flushing: Promise<void> | undefined;
   private dirty = false;
   private closed = false;
+  /** Set by the crash() test hook: no file operation happens after it, as after a SIGKILL. */
+  private crashed = false;
   private lastFlushErrorLogMs = 0;
 
   private constructor(private readonly opts: SegmentLogOptions) {
@@ -168,17 +183,28 @@ export class SegmentLog {
     const corrupt: CorruptRegion[] = [];
     let skippedAcked = 0;
     let maxSeq = -1;
-    for (const name of names) {
-      const id = Number(SEGMENT_RE.exec(name)?.[1]);
+    const ids = names.map((n) => Number(SEGMENT_RE.exec(n)?.[1]));
+    // Unacknowledged seqs strictly between two known seqs: what a corrupt region cost.
+    const lostBetween = (after: number, before: number) => {
+      let n = 0;
+      for (let s = after + 1; s < before && n < 10_000_000; s++) if (!isAcked(s)) n++;
+      return n;
+    };
+    for (let f = 0; f < names.length; f++) {
+      const name = names[f] as string;
+      const id = ids[f] as number;
       const seg: Segment = { id, path: join(opts.dir, name), size: 0, live: 0, fh: undefined, broken: false };
       const buf = await readFile(seg.path);
       seg.size = buf.length;
       let pos = 0;
+      // Seqs in a segment are consecutive from its id (failed appends are truncated away).
+      let prevSeq = id - 1;
       while (pos < buf.length) {
         const r = parseRecord(buf, pos, opts.maxRecordBytes);
         if (r.ok) {
           const { seq } = r.header;
           maxSeq = Math.max(maxSeq, seq);
+          prevSeq = seq;
           if (isAcked(seq) || log.live.has(seq)) skippedAcked++;
           else {
             const rec: StoredRecord = { ...r.header, segment: seg, offset: pos };
@@ -192,10 +218,24 @@ export class SegmentLog {
         // Resync: the next offset where a whole valid record starts. The length field may be
         // the corrupted part, so it is not trusted; CRC makes a false match ~2^-32 likely.
         let next = buf.indexOf(RECORD_MAGIC, pos + 1);
-        while (next !== -1 && !parseRecord(buf, next, opts.maxRecordBytes).ok) next = buf.indexOf(RECORD_MAGIC, next + 1);
+        let nextHeader: RecordHeader | undefined;
+        while (next !== -1) {
+          const candidate = parseRecord(buf, next, opts.maxRecordBytes);
+          if (candidate.ok) {
+            nextHeader = candidate.header;
+            break;
+          }
+          next = buf.indexOf(RECORD_MAGIC, next + 1);
+        }
         const end = next === -1 ? buf.length : next;
-        const items = r.problem === 'bad_crc' ? Math.min(buf.readUInt32LE(pos + 20), 1_000_000) : 0;
-        corrupt.push({ file: name, offset: pos, bytes: end - pos, problem: r.problem, items });
+        // How many unacknowledged records the region held: exact when a later record (or the
+        // next segment) bounds it, at least one for a torn tail of the newest segment.
+        const bound = nextHeader?.seq ?? ids[f + 1] ?? Math.max(index?.nextSeq ?? 0, prevSeq + 2);
+        const records =
+          nextHeader || ids[f + 1] !== undefined ? lostBetween(prevSeq, bound) : Math.max(1, lostBetween(prevSeq, bound));
+        const claimed = r.problem === 'bad_crc' ? buf.readUInt32LE(pos + 20) : 0;
+        const items = records === 1 && claimed > 0 && claimed < 1_000_000 ? claimed : records;
+        corrupt.push({ file: name, offset: pos, bytes: end - pos, problem: r.problem, records, items });
         pos = end;
       }
       log.segments.set(id, seg);
@@ -410,6 +450,7 @@ export class SegmentLog {
     const tmp = join(this.opts.dir, ACKS_TMP);
     try {
       await this.io.writeFile(tmp, JSON.stringify(index), this.opts.fsync);
+      if (this.crashed) return;
       await rename(tmp, join(this.opts.dir, ACKS));
       if (this.opts.fsync) await this.syncDir();
     } catch (err) {
@@ -465,6 +506,7 @@ export class SegmentLog {
   /** Test hook: stop like a SIGKILL would, persisting nothing more. */
   crash(): void {
     this.closed = true;
+    this.crashed = true;
     this.dirty = false;
     for (const seg of this.segments.values()) {
       void seg.fh?.close().catch(() => {});

@@ -1,0 +1,212 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { errors, StitchError } from '../errors.js';
+import { encodeRequest } from '../model/otlp-codec.js';
+import { testHost, testSettings } from '../testing/index.js';
+import { retryOnFailureSchema, sendingQueueSchema } from './config.js';
+import { createExporterHelper, type ExporterHelper } from './exporter-helper.js';
+import { FakeBackend, metricValue, until } from './testdata/fake-backend.js';
+import { logsBatch } from './testdata/fixtures.js';
+
+const helpers: ExporterHelper<'logs'>[] = [];
+afterEach(async () => {
+  for (const h of helpers.splice(0)) await h.shutdown(AbortSignal.timeout(100));
+});
+
+function setup(
+  queue: Record<string, unknown> = {},
+  retry: Record<string, unknown> = {},
+  timeout = 2000,
+  backend = new FakeBackend(),
+) {
+  const settings = testSettings('otlp/test', 'exporter');
+  const helper = createExporterHelper({
+    settings,
+    signal: 'logs',
+    config: {
+      timeout,
+      retry_on_failure: retryOnFailureSchema.parse({
+        initial_interval: '5ms',
+        max_interval: '20ms',
+        randomization_factor: 0,
+        ...retry,
+      }),
+      sending_queue: sendingQueueSchema.parse(queue),
+    },
+    push: backend.push,
+  });
+  helpers.push(helper);
+  return { helper, backend, telemetry: settings.selfTelemetry };
+}
+
+let nextId = 0;
+const batch = (n = 1) => logsBatch(Array.from({ length: n }, () => nextId++));
+
+describe('sending queue (in memory)', () => {
+  it('delivers everything consumed, through num_consumers workers', async () => {
+    const { helper, backend, telemetry } = setup({ num_consumers: 3 });
+    backend.delayMs = 20;
+    await helper.start(testHost());
+    for (let i = 0; i < 12; i++) await helper.consume(batch());
+    await until(() => backend.delivered.length === 12, 5000, 'delivery');
+    expect(backend.maxInFlight).toBe(3);
+    expect(await metricValue(telemetry, 'stitch_exporter_sent_items_total', { signal: 'logs' })).toBe(12);
+  });
+
+  it('refuses with a retryable STITCH_ERR_QUEUE_FULL when full (sizer requests; in-flight requests count)', async () => {
+    const { helper, backend, telemetry } = setup({ num_consumers: 1, queue_size: 2 });
+    backend.mode = 'hang';
+    await helper.start(testHost());
+    await helper.consume(batch());
+    await helper.consume(batch());
+    const err = await helper.consume(batch()).catch((e: unknown) => e);
+    expect(errors.STITCH_ERR_QUEUE_FULL.is(err)).toBe(true);
+    expect((err as StitchError).retryable).toBe(true);
+    expect(await metricValue(telemetry, 'stitch_exporter_send_failed_items_total', { reason: 'queue_full' })).toBe(1);
+    expect(await metricValue(telemetry, 'stitch_exporter_queue_size', { unit: 'requests' })).toBe(2);
+    expect(await metricValue(telemetry, 'stitch_exporter_queue_capacity', { unit: 'requests' })).toBe(2);
+  });
+
+  it('measures capacity in items with sizer items', async () => {
+    const { helper, backend, telemetry } = setup({ num_consumers: 1, queue_size: 5, sizer: 'items' });
+    backend.mode = 'hang';
+    await helper.start(testHost());
+    await helper.consume(batch(2));
+    await helper.consume(batch(3));
+    await expect(helper.consume(batch(1))).rejects.toMatchObject({ code: 'STITCH_ERR_QUEUE_FULL', retryable: true });
+    expect(await metricValue(telemetry, 'stitch_exporter_queue_size', { unit: 'items' })).toBe(5);
+    expect(await metricValue(telemetry, 'stitch_exporter_queue_capacity', { unit: 'items' })).toBe(5);
+  });
+
+  it('measures capacity in encoded bytes with sizer bytes', async () => {
+    const one = encodeRequest('logs', logsBatch([1_000_000]), 'protobuf').byteLength;
+    const { helper, backend, telemetry } = setup({ num_consumers: 1, queue_size: Math.floor(one * 2.5), sizer: 'bytes' });
+    backend.mode = 'hang';
+    await helper.start(testHost());
+    await helper.consume(logsBatch([1_000_001]));
+    await helper.consume(logsBatch([1_000_002]));
+    await expect(helper.consume(logsBatch([1_000_003]))).rejects.toMatchObject({ code: 'STITCH_ERR_QUEUE_FULL' });
+    expect(await metricValue(telemetry, 'stitch_exporter_queue_size', { unit: 'bytes' })).toBe(one * 2);
+  });
+
+  it('refuses a request larger than the whole queue permanently (it can never fit)', async () => {
+    const { helper } = setup({ queue_size: 3, sizer: 'items', block_on_overflow: true });
+    await helper.start(testHost());
+    await expect(helper.consume(batch(4))).rejects.toMatchObject({ code: 'STITCH_ERR_QUEUE_FULL', retryable: false });
+  });
+
+  it('waits for room with block_on_overflow instead of refusing', async () => {
+    const { helper, backend } = setup({ num_consumers: 1, queue_size: 1, block_on_overflow: true });
+    backend.delayMs = 100;
+    await helper.start(testHost());
+    await helper.consume(batch());
+    const t0 = Date.now();
+    await helper.consume(batch()); // waits until the first one was delivered
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(80);
+    await until(() => backend.delivered.length === 2, 5000, 'delivery');
+  });
+
+  it('drops permanent errors at once and counts them', async () => {
+    const { helper, backend, telemetry } = setup();
+    backend.mode = 'permanent';
+    await helper.start(testHost());
+    await helper.consume(batch(3));
+    await until(() => backend.attempts === 1);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(backend.attempts).toBe(1);
+    expect(await metricValue(telemetry, 'stitch_component_dropped_items_total', { reason: 'permanent_error' })).toBe(3);
+  });
+
+  it('drops after max_elapsed_time and counts retries_exhausted', async () => {
+    const { helper, backend, telemetry } = setup({}, { max_elapsed_time: '60ms' });
+    backend.mode = 'fail';
+    await helper.start(testHost());
+    await helper.consume(batch(2));
+    let dropped: number | undefined;
+    for (let i = 0; i < 200 && dropped === undefined; i++) {
+      await new Promise((r) => setTimeout(r, 10));
+      dropped = await metricValue(telemetry, 'stitch_component_dropped_items_total', { reason: 'retries_exhausted' });
+    }
+    expect(dropped).toBe(2);
+    expect(backend.attempts).toBeGreaterThan(2);
+  });
+
+  it('times out a push that ignores its AbortSignal and retries it', async () => {
+    const { helper, backend, telemetry } = setup({}, { max_elapsed_time: '80ms' }, 30);
+    backend.mode = 'ignore-abort';
+    await helper.start(testHost());
+    await helper.consume(batch());
+    await until(() => backend.attempts >= 2, 2000, 'a second attempt after the timeout');
+    expect(
+      await metricValue(telemetry, 'stitch_exporter_send_failed_items_total', { reason: 'downstream_error' }),
+    ).toBeGreaterThanOrEqual(1);
+  });
+
+  it('drains the queue on shutdown within the deadline', async () => {
+    const { helper, backend } = setup({ num_consumers: 1 });
+    backend.delayMs = 20;
+    await helper.start(testHost());
+    for (let i = 0; i < 5; i++) await helper.consume(batch());
+    await helper.shutdown(AbortSignal.timeout(5000));
+    expect(backend.delivered).toHaveLength(5);
+    await expect(helper.consume(batch())).rejects.toMatchObject({ code: 'STITCH_ERR_SHUTDOWN' });
+  });
+
+  it('stops retrying at shutdown, then counts what could not drain as lost', async () => {
+    const { helper, backend, telemetry } = setup({ num_consumers: 1 }, { initial_interval: '10s', max_interval: '10s' });
+    backend.mode = 'fail';
+    await helper.start(testHost());
+    for (let i = 0; i < 3; i++) await helper.consume(batch(2));
+    await until(() => backend.attempts === 1);
+    backend.mode = 'hang';
+    const t0 = Date.now();
+    await helper.shutdown(AbortSignal.timeout(300));
+    // The 10 s backoff did not hold shutdown; the hanging drain was cut at the deadline.
+    expect(Date.now() - t0).toBeLessThan(2000);
+    expect(await metricValue(telemetry, 'stitch_component_dropped_items_total', { reason: 'shutdown' })).toBe(6);
+  });
+
+  it('is idempotent and safe without start', async () => {
+    const { helper } = setup();
+    await helper.shutdown();
+    await helper.shutdown();
+    await expect(helper.consume(batch())).rejects.toMatchObject({ code: 'STITCH_ERR_SHUTDOWN' });
+  });
+
+  it('with wait_for_result, consume resolves after delivery and rejects on a permanent error', async () => {
+    const { helper, backend } = setup({ wait_for_result: true });
+    backend.delayMs = 30;
+    await helper.start(testHost());
+    await helper.consume(logsBatch([42]));
+    expect(backend.delivered).toContain(42);
+    backend.mode = 'permanent';
+    await expect(helper.consume(batch())).rejects.toMatchObject({ code: 'STITCH_ERR_EXPORT_PERMANENT' });
+  });
+
+  it('reports the oldest item age', async () => {
+    const { helper, backend, telemetry } = setup({ num_consumers: 1 });
+    backend.mode = 'hang';
+    await helper.start(testHost());
+    await helper.consume(batch());
+    await new Promise((r) => setTimeout(r, 120));
+    const age = await metricValue(telemetry, 'stitch_exporter_queue_oldest_item_age_seconds', { signal: 'logs' });
+    expect(age).toBeGreaterThanOrEqual(0.1);
+  });
+});
+
+describe('sending_queue.enabled: false', () => {
+  it('sends synchronously: the caller waits and sees the error', async () => {
+    const { helper, backend } = setup({ enabled: false }, { max_elapsed_time: '50ms' });
+    backend.delayMs = 30;
+    await helper.start(testHost());
+    const t0 = Date.now();
+    await helper.consume(logsBatch([7]));
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(25);
+    expect(backend.delivered).toEqual([7]);
+    backend.mode = 'permanent';
+    await expect(helper.consume(batch())).rejects.toMatchObject({ code: 'STITCH_ERR_EXPORT_PERMANENT' });
+    backend.mode = 'fail';
+    const err = await helper.consume(batch()).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(StitchError);
+    expect((err as StitchError).retryable).toBe(true);
+  });
+});
