@@ -8,6 +8,7 @@ import { otlpExporterFactory } from './exporters/otlp/factory.js';
 import { otlpHttpExporterFactory } from './exporters/otlphttp/factory.js';
 import { prometheusRemoteWriteExporterFactory } from './exporters/prometheus-remote-write/factory.js';
 import { bearerTokenAuthFactory } from './extensions/bearertokenauth/factory.js';
+import { fileStorageFactory } from './extensions/file-storage/factory.js';
 import { healthCheckExtensionFactory } from './extensions/health-check/factory.js';
 import { batchProcessorFactory } from './processors/batch/factory.js';
 import { memoryLimiterProcessorFactory } from './processors/memory-limiter/factory.js';
@@ -28,6 +29,7 @@ export const builtinFactories: readonly Factory[] = [
   prometheusRemoteWriteExporterFactory,
   // extensions
   bearerTokenAuthFactory,
+  fileStorageFactory,
   healthCheckExtensionFactory,
 ];
 
