@@ -4,6 +4,7 @@
  */
 import type { ComponentKind, Factory } from './component/component.js';
 import { debugExporterFactory } from './exporters/debug/factory.js';
+import { lokiExporterFactory } from './exporters/loki/factory.js';
 import { otlpExporterFactory } from './exporters/otlp/factory.js';
 import { otlpHttpExporterFactory } from './exporters/otlphttp/factory.js';
 import { prometheusRemoteWriteExporterFactory } from './exporters/prometheus-remote-write/factory.js';
@@ -24,6 +25,7 @@ export const builtinFactories: readonly Factory[] = [
   // connectors
   // exporters
   debugExporterFactory,
+  lokiExporterFactory,
   otlpExporterFactory,
   otlpHttpExporterFactory,
   prometheusRemoteWriteExporterFactory,

@@ -11,7 +11,7 @@
  */
 import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
-import { type ClientAuthenticator, resolveAuthenticator } from '../../component/auth.js';
+import { resolveAuthenticator } from '../../component/auth.js';
 import type { Component, CreateSettings, Host, SignalConsumers } from '../../component/component.js';
 import { errors } from '../../errors.js';
 import { createExporterHelper } from '../../exporterhelper/exporter-helper.js';
@@ -110,7 +110,6 @@ export function createLokiExporter(
   // Keyed by the batch object: the helper retries with the same object, so a retry resumes.
   const progress = new WeakMap<LogsData, Progress>();
   let transport = deps.transport;
-  let auth: ClientAuthenticator | undefined;
 
   function countMapping(converted: ConvertedLogs): void {
     if (converted.truncated > 0) metrics.truncated.inc({ component_id: id }, converted.truncated);
@@ -158,13 +157,14 @@ export function createLokiExporter(
     progress.delete(batch);
   }
 
-  const helper = createExporterHelper({ settings, signal: 'logs', config, push });
-
-  return {
-    consumers: { logs: helper },
+  const helper = createExporterHelper({
+    settings,
+    signal: 'logs',
+    config,
+    push,
+    // Runs before the queue hands out data (a durable queue may replay at once).
     async start(host: Host) {
-      if (config.auth) auth = resolveAuthenticator(host, config.auth.authenticator, id, 'client');
-      const authenticator = auth;
+      const authenticator = config.auth ? resolveAuthenticator(host, config.auth.authenticator, id, 'client') : undefined;
       transport ??= await createTransport({
         owner: id,
         endpoint: config.endpoint,
@@ -174,12 +174,16 @@ export function createLokiExporter(
         maxSockets: config.sending_queue.enabled ? config.sending_queue.num_consumers : 1,
         ...(authenticator && { authHeaders: () => authenticator.headers() }),
       });
-      await helper.start(host);
     },
-    async shutdown(signal?: AbortSignal) {
-      // The helper drains its queue first (it still needs the transport), then sockets close.
-      await helper.shutdown(signal);
+    // Runs last, once the queue has drained: nothing uses the sockets any more.
+    async shutdown() {
       transport?.close();
     },
+  });
+
+  return {
+    consumers: { logs: helper },
+    start: (host: Host) => helper.start(host),
+    shutdown: (signal?: AbortSignal) => helper.shutdown(signal),
   };
 }

@@ -13,5 +13,7 @@ export const lokiExporterFactory: ExporterFactory<LokiConfig> = {
   description: 'Pushes logs to Grafana Loki (protobuf+snappy or JSON), correlation IDs as structured metadata',
   stability: { logs: 'beta' },
   configSchema: lokiConfigSchema as never,
+  // `endpoint` has no default (as in the contrib exporter).
+  exampleConfig: { endpoint: 'http://localhost:3100/loki/api/v1/push' },
   create: (settings, config) => createLokiExporter(settings, config),
 };
