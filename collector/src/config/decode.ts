@@ -236,6 +236,7 @@ interface Def {
   type: string;
   innerType?: z.ZodType;
   in?: z.ZodType;
+  out?: z.ZodType;
   shape?: Record<string, z.ZodType>;
   element?: z.ZodType;
   valueType?: z.ZodType;
@@ -267,7 +268,8 @@ function collectDefs(schema: z.ZodType, path: readonly PropertyKey[], i: number,
       recur(d.innerType, i);
       return;
     case 'pipe':
-      recur(d.in, i);
+      // z.preprocess(fn, schema) is pipe(transform, schema): the keys live on the output side.
+      recur(d.in && def(d.in).type === 'transform' ? d.out : d.in, i);
       return;
     case 'lazy':
       recur(d.getter?.(), i);
