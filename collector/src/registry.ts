@@ -14,11 +14,13 @@ import { healthCheckExtensionFactory } from './extensions/health-check/factory.j
 import { batchProcessorFactory } from './processors/batch/factory.js';
 import { memoryLimiterProcessorFactory } from './processors/memory-limiter/factory.js';
 import { otlpReceiverFactory } from './receivers/otlp/factory.js';
+import { prometheusRemoteWriteReceiverFactory } from './receivers/prometheus-remote-write/factory.js';
 
 /** Every factory Stitch ships, in the order `stitch components` lists them. */
 export const builtinFactories: readonly Factory[] = [
   // receivers
   otlpReceiverFactory,
+  prometheusRemoteWriteReceiverFactory,
   // processors
   batchProcessorFactory,
   memoryLimiterProcessorFactory,
