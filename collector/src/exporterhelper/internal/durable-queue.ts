@@ -116,6 +116,14 @@ export class DurableQueue<S extends Signal> extends BaseQueue<S> {
   async offer(batch: NonNullable<QueueEntry<S>['batch']>, items: number, onResult?: (e?: unknown) => void): Promise<void> {
     const log = this.log;
     if (!log) throw errors.STITCH_ERR_QUEUE_STORAGE([this.componentId, this.opts.dir, 'the exporter is not started']);
+    // Under overload, refuse before paying for the encoding when the answer is already known.
+    if (!this.opts.blockOnOverflow && !this.intakeClosed) {
+      const need = this.sizer === 'items' ? items : 1;
+      if (this.sizer !== 'bytes' && this.usedInSizer() + need > this.capacity) await this.reserve(items, 0);
+      if (this.used.bytes >= this.opts.maxBytes) {
+        throw errors.STITCH_ERR_QUEUE_FULL([this.componentId, `storage_max_bytes ${this.opts.maxBytes} reached`]);
+      }
+    }
     const payload = encodeRequest(this.opts.signal, batch, 'protobuf');
     const bytes = payload.byteLength;
     if (bytes > this.opts.maxBytes) {
