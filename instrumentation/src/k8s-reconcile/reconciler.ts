@@ -56,11 +56,11 @@ export interface ReconcileContext extends CorrelationContext {
   readonly signal: AbortSignal | undefined;
 }
 
+// biome-ignore lint/suspicious/noConfusingVoidType: `void` lets `async (req) => { … }` (no return) be a Reconcile.
+type MaybeResult = ReconcileResult | undefined | void;
+
 /** A reconcile function. Return nothing for success; throw to fail (TerminalError: do not retry). */
-export type Reconcile = (
-  request: ReconcileRequest,
-  ctx: ReconcileContext,
-) => Promise<ReconcileResult | undefined | void> | ReconcileResult | undefined | void;
+export type Reconcile = (request: ReconcileRequest, ctx: ReconcileContext) => Promise<MaybeResult> | MaybeResult;
 
 /** How one reconcile ended, as the controller (or your own loop) acts on it. */
 export interface ReconcileOutcome {
@@ -145,8 +145,8 @@ export function wrapReconciler(reconcile: Reconcile, options: WrapReconcilerOpti
   const tracer = telemetry.tracesEnabled ? telemetry.tracer : undefined;
   const baseLog = options.logger;
 
-  async function invoke(state: ReconcileState): Promise<ReconcileResult | undefined | void> {
-    return reconcile(state.request, state);
+  async function invoke(state: ReconcileState): Promise<ReconcileResult | undefined> {
+    return (await reconcile(state.request, state)) ?? undefined;
   }
 
   async function run(request: ReconcileRequest, signal?: AbortSignal): Promise<ReconcileOutcome> {
@@ -176,7 +176,7 @@ export function wrapReconciler(reconcile: Reconcile, options: WrapReconcilerOpti
     }
     m.active++;
     const start = performance.now();
-    let result: ReconcileResult | undefined | void;
+    let result: ReconcileResult | undefined;
     let error: unknown;
     let failed = false;
     try {
