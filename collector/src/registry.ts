@@ -13,12 +13,14 @@ import { fileStorageFactory } from './extensions/file-storage/factory.js';
 import { healthCheckExtensionFactory } from './extensions/health-check/factory.js';
 import { batchProcessorFactory } from './processors/batch/factory.js';
 import { memoryLimiterProcessorFactory } from './processors/memory-limiter/factory.js';
+import { filelogFactory } from './receivers/filelog/factory.js';
 import { otlpReceiverFactory } from './receivers/otlp/factory.js';
 import { prometheusRemoteWriteReceiverFactory } from './receivers/prometheus-remote-write/factory.js';
 
 /** Every factory Stitch ships, in the order `stitch components` lists them. */
 export const builtinFactories: readonly Factory[] = [
   // receivers
+  filelogFactory,
   otlpReceiverFactory,
   prometheusRemoteWriteReceiverFactory,
   // processors

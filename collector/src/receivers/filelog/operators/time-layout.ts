@@ -61,7 +61,13 @@ const second2: Token = {
 };
 const second1: Token = { re: '(\\d{1,2})', set: (p, s) => void (p.second = Number(s)) };
 const frac = (digits: string): Token => ({ re: `[.,](\\d${digits})`, set: (p, s) => void (p.nsec = fraction(s)) });
-const optFrac: Token = { re: '(?:[.,](\\d{1,9}))?', set: (p, s) => void (p.nsec = s ? fraction(s) : 0) };
+// Optional fraction; Go's seconds token may already have taken it, so an empty match keeps it.
+const optFrac: Token = {
+  re: '(?:[.,](\\d{1,9}))?',
+  set: (p, s) => {
+    if (s) p.nsec = fraction(s);
+  },
+};
 const ampm: Token = { re: '([AaPp][Mm])', set: (p, s) => void (p.pm = s.toLowerCase() === 'pm') };
 const weekday: Token = { re: '[A-Za-z]{3,9}' };
 const zoneName: Token = {
@@ -262,21 +268,23 @@ const EPOCH_LAYOUTS = ['s', 'ms', 'us', 'ns', 's.ms', 's.us', 's.ns'] as const;
 export type EpochLayout = (typeof EPOCH_LAYOUTS)[number];
 
 function compileEpoch(layout: EpochLayout): TimeParseFn {
-  const scale = { s: 1, ms: 1e3, us: 1e6, ns: 1e9, 's.ms': 1, 's.us': 1, 's.ns': 1 }[layout];
+  const unit = (layout.includes('.') ? 's' : layout) as 's' | 'ms' | 'us' | 'ns';
+  const scale = { s: 1, ms: 1e3, us: 1e6, ns: 1e9 }[unit] as number;
   return (value) => {
-    let n: number;
-    if (typeof value === 'number') n = value;
-    else if (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value)) {
-      if (layout === 'ns' && value.length > 15) {
-        const big = BigInt(value.split('.')[0]);
-        return { sec: Number(big / 1_000_000_000n), nsec: Number(big % 1_000_000_000n) };
-      }
-      n = Number(value);
-    } else throw new Error(`value ${JSON.stringify(String(value).slice(0, 64))} is not an epoch ${layout}`);
-    if (!Number.isFinite(n)) throw new Error('epoch value is not finite');
-    const secs = n / scale;
-    const sec = Math.floor(secs);
-    return { sec, nsec: Math.round((secs - sec) * 1e9) };
+    const text = typeof value === 'number' && Number.isFinite(value) ? String(value) : value;
+    const m = typeof text === 'string' ? /^(-?\d+)(?:\.(\d+))?$/.exec(text) : null;
+    if (!m) throw new Error(`value ${JSON.stringify(String(value).slice(0, 64))} is not an epoch ${layout}`);
+    // Integer arithmetic on the digits: floats would turn 1714557600123 ms into ...122999907 ns.
+    if (m[1].length > 15) {
+      const big = BigInt(m[1]);
+      const s = big / BigInt(scale);
+      return { sec: Number(s), nsec: Number((big - s * BigInt(scale)) * BigInt(1e9 / scale)) };
+    }
+    const int = Number(m[1]);
+    const sec = Math.floor(int / scale);
+    let nsec = (int - sec * scale) * (1e9 / scale);
+    if (m[2]) nsec += Math.round(Number(`0.${m[2]}`) * (1e9 / scale));
+    return { sec, nsec };
   };
 }
 
