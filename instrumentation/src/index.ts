@@ -61,6 +61,13 @@ export { INSTRUMENTATION_SCOPE, StitchMetricProducer } from './metrics/producer.
 export { instrumentListener, type NodeHttpOptions } from './node-http/listener.js';
 export { createLogger, type StitchLoggerOptions, stitchMixin } from './pino/logger.js';
 export type { OtlpTransportOptions } from './pino/otlp-transport.js';
+export {
+  type PromClientProducerOptions,
+  type PromJsonMetric,
+  type PromJsonValue,
+  type PromRegistryLike,
+  promClientProducer,
+} from './prom-client/bridge.js';
 export { buildResource, K8S_ENV_VARS, kubernetesAttributes, type ResourceOptions } from './setup/resource.js';
 export { samplerFromEnv } from './setup/sampler.js';
 export { getTelemetry, setupTelemetry, type Telemetry, type TelemetryOptions } from './setup/telemetry.js';
