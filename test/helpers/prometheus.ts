@@ -28,6 +28,8 @@ export interface PrometheusOptions {
   remoteWrite?: string[];
   /** Labels Prometheus adds to what it writes (`global.external_labels`). */
   externalLabels?: Record<string, string>;
+  /** Job name under which Prometheus scrapes its own /metrics. */
+  scrapeSelf?: string;
 }
 
 /** One series of an instant-query result. */
@@ -67,7 +69,7 @@ export function prometheusVersion(): string {
   }
 }
 
-function configYaml(options: PrometheusOptions): string {
+function configYaml(options: PrometheusOptions, port: number): string {
   const lines = ['global:', '  scrape_interval: 1s', '  evaluation_interval: 1m'];
   if (options.externalLabels) {
     lines.push('  external_labels:');
@@ -75,7 +77,9 @@ function configYaml(options: PrometheusOptions): string {
   }
   lines.push('storage:', '  exemplars:', '    max_exemplars: 100000');
   lines.push('scrape_configs:');
-  for (const job of options.scrape ?? []) {
+  const jobs = [...(options.scrape ?? [])];
+  if (options.scrapeSelf) jobs.push({ job: options.scrapeSelf, targets: [`127.0.0.1:${port}`] });
+  for (const job of jobs) {
     lines.push(`  - job_name: ${JSON.stringify(job.job)}`);
     lines.push(`    scrape_interval: ${job.interval ?? '1s'}`);
     if (job.metricsPath) lines.push(`    metrics_path: ${JSON.stringify(job.metricsPath)}`);
@@ -112,8 +116,8 @@ export async function startPrometheus(options: PrometheusOptions = {}): Promise<
   prometheusVersion();
   const dir = mkdtempSync(join(tmpdir(), 'stitch-prom-'));
   const configFile = join(dir, 'prometheus.yml');
-  writeFileSync(configFile, configYaml(options));
   const port = await freePort();
+  writeFileSync(configFile, configYaml(options, port));
   const url = `http://127.0.0.1:${port}`;
   const child: ChildProcess = spawn(
     'prometheus',
