@@ -225,3 +225,37 @@ describe('pipeline graph', () => {
     expect(events).toContain('stop exporter/sink/one');
   });
 });
+
+describe('pipeline capabilities', () => {
+  it('clones for a pipeline whose mutating processor is not the first', async () => {
+    const readOnly: ProcessorFactory = {
+      ...tagProcessor,
+      type: 'passthrough',
+      create(_s, _c, _sig, next) {
+        return {
+          async start() {},
+          async shutdown() {},
+          capabilities: { mutatesData: false },
+          consume: (b, ctx) => next.consume(b, ctx),
+        };
+      },
+    };
+    const config = makeConfig([
+      pipeline('logs/a', ['fake'], ['passthrough', 'tag/a'], ['sink/one']),
+      pipeline('logs/b', ['fake'], [], ['sink/two']),
+    ]);
+    (config.processors as Map<string, ComponentConfig>).set('passthrough', component('processor', 'passthrough', readOnly)[1]);
+    events.length = 0;
+    receivers.clear();
+    exported.clear();
+    const graph = buildGraph({
+      config,
+      logger: pino({ level: 'silent' }),
+      telemetry: new SelfTelemetry({ processMetrics: false }),
+    });
+    await graph.startAll({ getExtension: () => undefined });
+    await receivers.get('fake')?.logs?.consume(logs('x'));
+    expect(bodiesOf(exported.get('sink/one')?.[0])).toEqual(['x>tag/a']);
+    expect(bodiesOf(exported.get('sink/two')?.[0])).toEqual(['x']);
+  });
+});

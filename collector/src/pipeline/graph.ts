@@ -138,6 +138,7 @@ export function buildGraph(options: GraphOptions): PipelineGraph {
     }
     let next: AnyConsumer = createFanout(p.signal, targets);
     let downstreamNodes = tailNodes;
+    const processorMutates: boolean[] = [];
     for (let i = p.processors.length - 1; i >= 0; i--) {
       const id = p.processors[i] as string;
       const c = lookup('processors', id);
@@ -148,13 +149,17 @@ export function buildGraph(options: GraphOptions): PipelineGraph {
         p.signal,
         countingConsumer(p.signal, next, settings, 'outgoing'),
       );
+      processorMutates[i] = created.capabilities.mutatesData;
       const node = addNode(`processor/${id}@${p.id}`, 'processor', id, created);
       for (const d of downstreamNodes) node.downstream.add(d);
       downstreamNodes = [node];
       next = countingConsumer(p.signal, created as unknown as AnyConsumer, settings, 'incoming');
     }
     heads.set(p.id, downstreamNodes);
-    (entries.get(p.id) as LazyConsumer<SignalData[Signal]>).resolve(next);
+    // A pipeline mutates if any of its processors does (not only the first): fan-out from a shared
+    // receiver must then give it its own copy (the Collector's capabilitiesNode).
+    const mutates = p.processors.some((_, i) => processorMutates[i]);
+    (entries.get(p.id) as LazyConsumer<SignalData[Signal]>).resolve(withCapabilities(next, mutates));
   }
 
   // Connector instances feed the heads of their downstream pipelines.
@@ -182,6 +187,12 @@ export function buildGraph(options: GraphOptions): PipelineGraph {
 
   const ordered = topologicalOrder([...nodes.values()]);
   return createRunner(ordered, entries as Map<string, Consumer<unknown>>, logger);
+}
+
+/** The same consumer, reporting the given capabilities. */
+function withCapabilities(inner: AnyConsumer, mutatesData: boolean): AnyConsumer {
+  if (inner.capabilities.mutatesData === mutatesData) return inner;
+  return { capabilities: { mutatesData }, consume: (batch, context) => inner.consume(batch, context) };
 }
 
 /** Counts items entering or leaving a processor, once per batch (the Collector's processorhelper obsreport). */
@@ -229,15 +240,23 @@ function createRunner(nodes: GraphNode[], entries: Map<string, Consumer<unknown>
   const started: GraphNode[] = [];
   let shutdownPromise: Promise<void> | undefined;
 
-  async function shutdownNodes(list: readonly GraphNode[], signal?: AbortSignal): Promise<void> {
-    // Upstream first: receivers stop accepting, then each stage drains into the next, still running.
-    for (const node of list) {
-      try {
-        await node.component.shutdown(signal);
-      } catch (err) {
-        logger.error({ err, component: node.key }, 'component failed to shut down cleanly');
-      }
+  async function shutdownOne(node: GraphNode, signal?: AbortSignal): Promise<void> {
+    try {
+      await node.component.shutdown(signal);
+    } catch (err) {
+      logger.error({ err, component: node.key }, 'component failed to shut down cleanly');
     }
+  }
+
+  async function shutdownNodes(list: readonly GraphNode[], signal?: AbortSignal): Promise<void> {
+    // Receivers first: they stop accepting at once, but their in-flight requests are answered only
+    // when downstream accepts the data, and a batch processor accepts only when it flushes, which
+    // it does on its own shutdown. So receivers' shutdowns run while the rest shuts down
+    // upstream-first, each stage draining into a still-running next stage; then we wait for them.
+    const receivers = list.filter((n) => n.kind === 'receiver').map((n) => shutdownOne(n, signal));
+    await new Promise((resolve) => setImmediate(resolve)); // let listeners close before stages drain
+    for (const node of list) if (node.kind !== 'receiver') await shutdownOne(node, signal);
+    await Promise.all(receivers);
   }
 
   return {

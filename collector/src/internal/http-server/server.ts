@@ -129,7 +129,15 @@ export async function createHttpServer(options: HttpServerOptions): Promise<Http
     async close() {
       if (closed) return;
       closed = true;
-      await app.close();
+      // fastify closes the connections that are idle when close() starts; requests still in
+      // flight (waiting for the pipeline to drain) leave keep-alive sockets behind that would hold
+      // close() open for the whole keep-alive timeout. Close those as they go idle.
+      const sweep = setInterval(() => app.server.closeIdleConnections?.(), 50);
+      try {
+        await app.close();
+      } finally {
+        clearInterval(sweep);
+      }
     },
   };
 }
