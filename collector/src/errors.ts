@@ -165,6 +165,15 @@ export const errors = {
     'downstream',
     '%s: too many distinct metadata value combinations (metadata_cardinality_limit is %d)',
   ),
+
+  // kubernetes API (k8sattributes)
+  STITCH_ERR_K8S_CONFIG: def('STITCH_ERR_K8S_CONFIG', 'config', 'cannot connect to the Kubernetes API with auth_type %s: %s'),
+  STITCH_ERR_K8S_API: def('STITCH_ERR_K8S_API', 'downstream', 'Kubernetes API %s %s failed: %s', true),
+  STITCH_ERR_K8S_METADATA_TIMEOUT: def(
+    'STITCH_ERR_K8S_METADATA_TIMEOUT',
+    'downstream',
+    '%s: pod metadata was not synced within %d ms (wait_for_metadata_timeout)',
+  ),
 } as const satisfies Record<string, ErrorDefinition>;
 
 /** Every code in the catalogue. */
