@@ -10,7 +10,7 @@
  *      with `start_at: end`;
  *   2. files no longer matched (renamed away, deleted) are "lost": their open handle is read to
  *      the end, then closed;
- *   3. read rounds: up to `max_concurrent_files / 2` files at a time, at most ~4 MiB per round;
+ *   3. read rounds: up to `max_concurrent_files / 2` files at a time, at most ~1 MiB per round;
  *      each round is one batch → consume → (accepted) commit offsets → save checkpoints.
  */
 import type { Stats } from 'node:fs';
@@ -39,8 +39,8 @@ import { FileReader } from './reader.js';
 import { createFilelogTelemetry } from './telemetry.js';
 
 /** Bytes read per round across all files (bounds memory and batch size). */
-const ROUND_BUDGET_BYTES = 4 * 1024 * 1024;
-const MIN_CHUNK_BYTES = 16 * 1024;
+const ROUND_BUDGET_BYTES = 1024 * 1024;
+const MIN_CHUNK_BYTES = 4 * 1024;
 const MAX_CHUNK_BYTES = 256 * 1024;
 /** A joined partial line still waiting for its end after this long is sent as it is. */
 const FORCE_FLUSH_MS = 5000;
