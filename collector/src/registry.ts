@@ -11,8 +11,10 @@ import { prometheusRemoteWriteExporterFactory } from './exporters/prometheus-rem
 import { bearerTokenAuthFactory } from './extensions/bearertokenauth/factory.js';
 import { fileStorageFactory } from './extensions/file-storage/factory.js';
 import { healthCheckExtensionFactory } from './extensions/health-check/factory.js';
+import { attributesProcessorFactory } from './processors/attributes/factory.js';
 import { batchProcessorFactory } from './processors/batch/factory.js';
 import { memoryLimiterProcessorFactory } from './processors/memory-limiter/factory.js';
+import { resourceProcessorFactory } from './processors/resource/factory.js';
 import { filelogFactory } from './receivers/filelog/factory.js';
 import { otlpReceiverFactory } from './receivers/otlp/factory.js';
 import { prometheusRemoteWriteReceiverFactory } from './receivers/prometheus-remote-write/factory.js';
@@ -24,8 +26,10 @@ export const builtinFactories: readonly Factory[] = [
   otlpReceiverFactory,
   prometheusRemoteWriteReceiverFactory,
   // processors
+  attributesProcessorFactory,
   batchProcessorFactory,
   memoryLimiterProcessorFactory,
+  resourceProcessorFactory,
   // connectors
   // exporters
   debugExporterFactory,
