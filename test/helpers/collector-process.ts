@@ -35,7 +35,10 @@ export function writeConfig(yaml: string, name = 'config.yaml'): string {
 
 /** Spawns `stitch <args>` with `env` added to the current environment. */
 export function runStitch(args: string[], env: Record<string, string> = {}): StitchProcess {
-  const child = spawn(process.execPath, [STITCH_BIN, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [STITCH_BIN, ...args], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   let err = '';
   child.stdout?.on('data', (d: Buffer) => {
