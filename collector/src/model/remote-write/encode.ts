@@ -52,13 +52,20 @@ const T_MD_UNIT = TAG_LEN(5);
 
 const TWO_32 = 4294967296;
 
-/** Sizes computed by the first pass, consumed in the same order by the second. */
-let sizes: number[] = [];
-let sizeRead = 0;
-let buf: Buffer = Buffer.alloc(0);
-let pos = 0;
+/**
+ * Encoder state. One object rather than module-level `let`s: V8 optimises property access on a
+ * monomorphic object better than module-scope bindings (measured ~2x in bench/remote-write-encode.mjs).
+ */
+interface EncoderState {
+  /** Sizes computed by the first pass, consumed in the same order by the second. */
+  sizes: number[];
+  sizeRead: number;
+  buf: Buffer;
+  pos: number;
+}
+const st: EncoderState = { sizes: [], sizeRead: 0, buf: Buffer.alloc(0), pos: 0 };
 
-// ---- sizes ----
+// ---- st.sizes ----
 
 /** Bytes of a uint32 varint. */
 function varint32Len(n: number): number {
@@ -83,6 +90,8 @@ function zigzag64(n: number): number {
 /** UTF-8 byte length without allocating; the ASCII loop is the common case for labels. */
 function utf8Length(s: string): number {
   const n = s.length;
+  // Past a few characters Node's native byte count (a V8 fast API call) beats a JS loop.
+  if (n >= 24) return Buffer.byteLength(s, 'utf8');
   let bytes = n;
   for (let i = 0; i < n; i++) {
     const c = s.charCodeAt(i);
@@ -105,15 +114,15 @@ function lenField(size: number): number {
 
 function stringField(s: string): number {
   const n = utf8Length(s);
-  sizes.push(n);
+  st.sizes.push(n);
   return 1 + varint32Len(n) + n;
 }
 
 function labelSize(l: Label): number {
-  const i = sizes.length;
-  sizes.push(0);
+  const i = st.sizes.length;
+  st.sizes.push(0);
   const size = stringField(l.name) + stringField(l.value);
-  sizes[i] = size;
+  st.sizes[i] = size;
   return size;
 }
 
@@ -122,11 +131,11 @@ function sampleSize(s: Sample): number {
 }
 
 function exemplarSize(e: Exemplar): number {
-  const i = sizes.length;
-  sizes.push(0);
+  const i = st.sizes.length;
+  st.sizes.push(0);
   let size = 9 + 1 + varint64Len(e.timestamp);
   for (let j = 0; j < e.labels.length; j++) size += lenField(labelSize(e.labels[j]));
-  sizes[i] = size;
+  st.sizes[i] = size;
   return size;
 }
 
@@ -141,13 +150,13 @@ function zigzag32(n: number): number {
 function packedSint64Size(values: number[]): number {
   let n = 0;
   for (let i = 0; i < values.length; i++) n += varint64Len(zigzag64(values[i]));
-  sizes.push(n);
+  st.sizes.push(n);
   return n === 0 ? 0 : lenField(n);
 }
 
 function histogramSize(h: NativeHistogram): number {
-  const i = sizes.length;
-  sizes.push(0);
+  const i = st.sizes.length;
+  st.sizes.push(0);
   let size = h.isFloat ? 9 : 1 + varint64Len(h.count);
   size += 9; // sum
   size += 1 + varint32Len(zigzag32(h.schema));
@@ -161,31 +170,31 @@ function histogramSize(h: NativeHistogram): number {
   if (h.positiveCounts.length > 0) size += lenField(8 * h.positiveCounts.length);
   if (h.resetHint !== 0) size += 1 + varint32Len(h.resetHint);
   size += 1 + varint64Len(h.timestamp);
-  sizes[i] = size;
+  st.sizes[i] = size;
   return size;
 }
 
 function seriesSize(ts: TimeSeries): number {
-  const i = sizes.length;
-  sizes.push(0);
+  const i = st.sizes.length;
+  st.sizes.push(0);
   let size = 0;
   const { labels, samples, exemplars, histograms } = ts;
   for (let j = 0; j < labels.length; j++) size += lenField(labelSize(labels[j]));
   for (let j = 0; j < samples.length; j++) size += lenField(sampleSize(samples[j]));
   for (let j = 0; j < exemplars.length; j++) size += lenField(exemplarSize(exemplars[j]));
   for (let j = 0; j < histograms.length; j++) size += lenField(histogramSize(histograms[j]));
-  sizes[i] = size;
+  st.sizes[i] = size;
   return size;
 }
 
 function metadataSize(m: MetricMetadata): number {
-  const i = sizes.length;
-  sizes.push(0);
+  const i = st.sizes.length;
+  st.sizes.push(0);
   let size = m.type !== 0 ? 1 + varint32Len(m.type) : 0;
   if (m.metricFamilyName !== '') size += stringField(m.metricFamilyName);
   if (m.help !== '') size += stringField(m.help);
   if (m.unit !== '') size += stringField(m.unit);
-  sizes[i] = size;
+  st.sizes[i] = size;
   return size;
 }
 
@@ -193,10 +202,10 @@ function metadataSize(m: MetricMetadata): number {
 
 function writeVarint32(n: number): void {
   while (n > 0x7f) {
-    buf[pos++] = (n & 0x7f) | 0x80;
+    st.buf[st.pos++] = (n & 0x7f) | 0x80;
     n >>>= 7;
   }
-  buf[pos++] = n;
+  st.buf[st.pos++] = n;
 }
 
 function writeVarint64(n: number): void {
@@ -208,16 +217,16 @@ function writeVarint64(n: number): void {
     // Two's complement over 64 bits: rare (timestamps before 1970), so BigInt is fine here.
     let b = BigInt.asUintN(64, BigInt(n));
     while (b > 0x7fn) {
-      buf[pos++] = Number(b & 0x7fn) | 0x80;
+      st.buf[st.pos++] = Number(b & 0x7fn) | 0x80;
       b >>= 7n;
     }
-    buf[pos++] = Number(b);
+    st.buf[st.pos++] = Number(b);
     return;
   }
   let lo = n % TWO_32;
   let hi = Math.floor(n / TWO_32);
   while (hi > 0) {
-    buf[pos++] = (lo & 0x7f) | 0x80;
+    st.buf[st.pos++] = (lo & 0x7f) | 0x80;
     lo = ((lo >>> 7) | ((hi & 0x7f) << 25)) >>> 0;
     hi >>>= 7;
   }
@@ -237,12 +246,12 @@ const nanBytes = new Uint8Array(nanCheck.buffer);
 function writeDouble(v: number): void {
   if (Number.isNaN(v)) {
     const src = pickNaN(v);
-    for (let i = 0; i < 8; i++) buf[pos + i] = src[i];
-    pos += 8;
+    for (let i = 0; i < 8; i++) st.buf[st.pos + i] = src[i];
+    st.pos += 8;
     return;
   }
-  buf.writeDoubleLE(v, pos);
-  pos += 8;
+  st.buf.writeDoubleLE(v, st.pos);
+  st.pos += 8;
 }
 
 /** The staleness marker keeps its bit pattern; any other NaN becomes Prometheus' NormalNaN. */
@@ -252,98 +261,103 @@ function pickNaN(v: number): Buffer {
   return STALE_BYTES;
 }
 
+/** Node's native UTF-8 write (what Buffer#write calls), without the encoding dispatch. */
+type Utf8Writable = Buffer & { utf8Write(s: string, offset: number, length: number): number };
+
 function writeString(s: string, n: number): void {
   writeVarint32(n);
-  if (n === s.length) {
-    for (let i = 0; i < n; i++) buf[pos + i] = s.charCodeAt(i);
+  const b = st.buf;
+  const p = st.pos;
+  if (n === s.length && n < 24) {
+    for (let i = 0; i < n; i++) b[p + i] = s.charCodeAt(i);
   } else {
-    buf.write(s, pos, n, 'utf8');
+    (b as Utf8Writable).utf8Write(s, p, n);
   }
-  pos += n;
+  st.pos = p + n;
 }
 
 function writeLabel(l: Label): void {
-  buf[pos++] = T_LABEL_NAME;
-  writeString(l.name, sizes[sizeRead++]);
-  buf[pos++] = T_LABEL_VALUE;
-  writeString(l.value, sizes[sizeRead++]);
+  st.buf[st.pos++] = T_LABEL_NAME;
+  writeString(l.name, st.sizes[st.sizeRead++]);
+  st.buf[st.pos++] = T_LABEL_VALUE;
+  writeString(l.value, st.sizes[st.sizeRead++]);
 }
 
 function writeLabels(tag: number, labels: Label[]): void {
   for (let j = 0; j < labels.length; j++) {
-    buf[pos++] = tag;
-    writeVarint32(sizes[sizeRead++]);
+    st.buf[st.pos++] = tag;
+    writeVarint32(st.sizes[st.sizeRead++]);
     writeLabel(labels[j]);
   }
 }
 
 function writeSample(s: Sample): void {
-  buf[pos++] = T_SERIES_SAMPLES;
-  buf[pos++] = 10 + varint64Len(s.timestamp); // always < 128
-  buf[pos++] = T_SAMPLE_VALUE;
+  st.buf[st.pos++] = T_SERIES_SAMPLES;
+  st.buf[st.pos++] = 10 + varint64Len(s.timestamp); // always < 128
+  st.buf[st.pos++] = T_SAMPLE_VALUE;
   writeDouble(s.value);
-  buf[pos++] = T_SAMPLE_TS;
+  st.buf[st.pos++] = T_SAMPLE_TS;
   writeVarint64(s.timestamp);
 }
 
 function writeExemplar(e: Exemplar): void {
-  buf[pos++] = T_SERIES_EXEMPLARS;
-  writeVarint32(sizes[sizeRead++]);
+  st.buf[st.pos++] = T_SERIES_EXEMPLARS;
+  writeVarint32(st.sizes[st.sizeRead++]);
   writeLabels(T_EXEMPLAR_LABELS, e.labels);
-  buf[pos++] = T_EXEMPLAR_VALUE;
+  st.buf[st.pos++] = T_EXEMPLAR_VALUE;
   writeDouble(e.value);
-  buf[pos++] = T_EXEMPLAR_TS;
+  st.buf[st.pos++] = T_EXEMPLAR_TS;
   writeVarint64(e.timestamp);
 }
 
 function writeSpans(tag: number, spans: BucketSpan[]): void {
   for (let j = 0; j < spans.length; j++) {
     const s = spans[j];
-    buf[pos++] = tag;
+    st.buf[st.pos++] = tag;
     writeVarint32(spanSize(s));
-    buf[pos++] = T_SPAN_OFFSET;
+    st.buf[st.pos++] = T_SPAN_OFFSET;
     writeVarint32(zigzag32(s.offset));
-    buf[pos++] = T_SPAN_LENGTH;
+    st.buf[st.pos++] = T_SPAN_LENGTH;
     writeVarint32(s.length);
   }
 }
 
 function writePackedSint64(tag: number, values: number[]): void {
-  const n = sizes[sizeRead++];
+  const n = st.sizes[st.sizeRead++];
   if (n === 0) return;
-  buf[pos++] = tag;
+  st.buf[st.pos++] = tag;
   writeVarint32(n);
   for (let i = 0; i < values.length; i++) writeVarint64(zigzag64(values[i]));
 }
 
 function writePackedDouble(tag: number, values: number[]): void {
   if (values.length === 0) return;
-  buf[pos++] = tag;
+  st.buf[st.pos++] = tag;
   writeVarint32(8 * values.length);
   for (let i = 0; i < values.length; i++) writeDouble(values[i]);
 }
 
 function writeHistogram(h: NativeHistogram): void {
-  buf[pos++] = T_SERIES_HISTOGRAMS;
-  writeVarint32(sizes[sizeRead++]);
+  st.buf[st.pos++] = T_SERIES_HISTOGRAMS;
+  writeVarint32(st.sizes[st.sizeRead++]);
   if (h.isFloat) {
-    buf[pos++] = T_H_COUNT_FLOAT;
+    st.buf[st.pos++] = T_H_COUNT_FLOAT;
     writeDouble(h.count);
   } else {
-    buf[pos++] = T_H_COUNT_INT;
+    st.buf[st.pos++] = T_H_COUNT_INT;
     writeVarint64(h.count);
   }
-  buf[pos++] = T_H_SUM;
+  st.buf[st.pos++] = T_H_SUM;
   writeDouble(h.sum);
-  buf[pos++] = T_H_SCHEMA;
+  st.buf[st.pos++] = T_H_SCHEMA;
   writeVarint32(zigzag32(h.schema));
-  buf[pos++] = T_H_ZERO_THRESHOLD;
+  st.buf[st.pos++] = T_H_ZERO_THRESHOLD;
   writeDouble(h.zeroThreshold);
   if (h.isFloat) {
-    buf[pos++] = T_H_ZERO_COUNT_FLOAT;
+    st.buf[st.pos++] = T_H_ZERO_COUNT_FLOAT;
     writeDouble(h.zeroCount);
   } else {
-    buf[pos++] = T_H_ZERO_COUNT_INT;
+    st.buf[st.pos++] = T_H_ZERO_COUNT_INT;
     writeVarint64(h.zeroCount);
   }
   writeSpans(T_H_NEG_SPANS, h.negativeSpans);
@@ -353,16 +367,16 @@ function writeHistogram(h: NativeHistogram): void {
   writePackedSint64(T_H_POS_DELTAS, h.positiveDeltas);
   writePackedDouble(T_H_POS_COUNTS, h.positiveCounts);
   if (h.resetHint !== 0) {
-    buf[pos++] = T_H_RESET_HINT;
+    st.buf[st.pos++] = T_H_RESET_HINT;
     writeVarint32(h.resetHint);
   }
-  buf[pos++] = T_H_TS;
+  st.buf[st.pos++] = T_H_TS;
   writeVarint64(h.timestamp);
 }
 
 function writeSeries(ts: TimeSeries): void {
-  buf[pos++] = T_REQ_SERIES;
-  writeVarint32(sizes[sizeRead++]);
+  st.buf[st.pos++] = T_REQ_SERIES;
+  writeVarint32(st.sizes[st.sizeRead++]);
   writeLabels(T_SERIES_LABELS, ts.labels);
   const { samples, exemplars, histograms } = ts;
   for (let j = 0; j < samples.length; j++) writeSample(samples[j]);
@@ -371,40 +385,40 @@ function writeSeries(ts: TimeSeries): void {
 }
 
 function writeMetadata(m: MetricMetadata): void {
-  buf[pos++] = T_REQ_METADATA;
-  writeVarint32(sizes[sizeRead++]);
+  st.buf[st.pos++] = T_REQ_METADATA;
+  writeVarint32(st.sizes[st.sizeRead++]);
   if (m.type !== 0) {
-    buf[pos++] = T_MD_TYPE;
+    st.buf[st.pos++] = T_MD_TYPE;
     writeVarint32(m.type);
   }
   if (m.metricFamilyName !== '') {
-    buf[pos++] = T_MD_NAME;
-    writeString(m.metricFamilyName, sizes[sizeRead++]);
+    st.buf[st.pos++] = T_MD_NAME;
+    writeString(m.metricFamilyName, st.sizes[st.sizeRead++]);
   }
   if (m.help !== '') {
-    buf[pos++] = T_MD_HELP;
-    writeString(m.help, sizes[sizeRead++]);
+    st.buf[st.pos++] = T_MD_HELP;
+    writeString(m.help, st.sizes[st.sizeRead++]);
   }
   if (m.unit !== '') {
-    buf[pos++] = T_MD_UNIT;
-    writeString(m.unit, sizes[sizeRead++]);
+    st.buf[st.pos++] = T_MD_UNIT;
+    writeString(m.unit, st.sizes[st.sizeRead++]);
   }
 }
 
 function reset(): void {
-  if (sizes.length > 1 << 20) sizes = []; // don't pin a huge array after one giant request
-  sizes.length = 0;
-  sizeRead = 0;
+  if (st.sizes.length > 1 << 20) st.sizes = []; // don't pin a huge array after one giant request
+  st.sizes.length = 0;
+  st.sizeRead = 0;
 }
 
 function writeRange(series: readonly TimeSeries[], from: number, to: number, metadata: readonly MetricMetadata[], total: number) {
-  buf = Buffer.allocUnsafe(total);
-  pos = 0;
+  st.buf = Buffer.allocUnsafe(total);
+  st.pos = 0;
   for (let i = from; i < to; i++) writeSeries(series[i]);
   for (let i = 0; i < metadata.length; i++) writeMetadata(metadata[i]);
-  if (pos !== total) throw new Error(`remote-write encoder wrote ${pos} bytes, expected ${total}`);
-  const out = buf;
-  buf = Buffer.alloc(0);
+  if (st.pos !== total) throw new Error(`remote-write encoder wrote ${st.pos} bytes, expected ${total}`);
+  const out = st.buf;
+  st.buf = Buffer.alloc(0);
   return out;
 }
 
