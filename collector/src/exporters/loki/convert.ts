@@ -358,7 +358,8 @@ export function createLogsMapper(config: LokiConfig): LogsMapper {
       flattenInto(meta, name, kv.value);
     }
     if (!isZero(rec.timeUnixNano) && !isZero(rec.observedTimeUnixNano)) {
-      meta.push({ name: 'observed_timestamp', value: int64ToString(rec.observedTimeUnixNano) });
+      split(rec.observedTimeUnixNano as Int64);
+      meta.push({ name: 'observed_timestamp', value: nanosString(scratchSec, scratchNanos) });
     }
     const severityNumber = rec.severityNumber ?? 0;
     if (severityNumber !== 0) meta.push({ name: 'severity_number', value: String(severityNumber) });
@@ -497,6 +498,12 @@ function split(ts: Int64): void {
   rem = cur - q * 1e9;
   scratchSec = sec * 65536 + q;
   scratchNanos = rem;
+}
+
+/** Nanoseconds since the epoch as a decimal string (Loki's JSON timestamps, `observed_timestamp`). */
+export function nanosString(sec: number, nanos: number): string {
+  if (sec === 0) return String(nanos);
+  return `${sec}${String(nanos).padStart(9, '0')}`;
 }
 
 /** Seconds and nanoseconds of a 64-bit nanosecond timestamp, exactly. */

@@ -3,8 +3,8 @@ import snappy from 'snappy';
 import { describe, expect, it } from 'vitest';
 import { messageType } from '../../model/proto-root.js';
 import { lokiConfigSchema } from './config.js';
-import { createLogsMapper } from './convert.js';
-import { encodeJson, encodeRequest, nanosString, planRequests } from './encode.js';
+import { createLogsMapper, nanosString } from './convert.js';
+import { encodeJson, encodeRequest, planRequests } from './encode.js';
 import { attrs, otlpLogs } from './testdata/logs.js';
 
 const mapper = createLogsMapper(lokiConfigSchema.parse({ endpoint: 'http://loki:3100/loki/api/v1/push' }));

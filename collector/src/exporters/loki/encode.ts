@@ -9,7 +9,7 @@ import { gzip as gzipCb } from 'node:zlib';
 import type protobuf from 'protobufjs';
 import snappy from 'snappy';
 import { messageType } from '../../model/proto-root.js';
-import type { ConvertedLogs, LokiEntry, MetadataPair } from './convert.js';
+import { type ConvertedLogs, type LokiEntry, type MetadataPair, nanosString } from './convert.js';
 import type { Label } from './labels.js';
 
 const gzip = promisify(gzipCb);
@@ -156,10 +156,4 @@ function allMetadata(e: LokiEntry): readonly MetadataPair[] {
   if (e.shared.length === 0) return e.meta;
   if (e.meta.length === 0) return e.shared;
   return e.meta.concat(e.shared);
-}
-
-/** Nanoseconds since the epoch as Loki's JSON wants it: a decimal string. */
-export function nanosString(sec: number, nanos: number): string {
-  if (sec === 0) return String(nanos);
-  return `${sec}${String(nanos).padStart(9, '0')}`;
 }

@@ -34,6 +34,8 @@ interface Progress {
   readonly lines: number;
   next: number;
   rejectedLines: number;
+  /** A push is working on it; a second push of the same object is another consume(), not a retry. */
+  inFlight: boolean;
 }
 
 /** The exporter's own metrics, beside the shared exporter counters. */
@@ -122,12 +124,31 @@ export function createLokiExporter(
   async function push(batch: LogsData, abort: AbortSignal): Promise<void> {
     if (!transport) throw errors.STITCH_ERR_EXPORT_RETRYABLE([id, 'not started']);
     let p = progress.get(batch);
-    if (p === undefined) {
+    if (p === undefined || p.inFlight) {
+      // The same object can be consumed twice at once (one receiver in two pipelines into this
+      // exporter): only a push that finds no other push working on it resumes its progress.
       const converted = mapper.convert(batch);
       countMapping(converted);
-      p = { requests: planRequests(converted, config.max_batch_size_bytes), lines: converted.lines, next: 0, rejectedLines: 0 };
-      progress.set(batch, p);
+      const fresh: Progress = {
+        requests: planRequests(converted, config.max_batch_size_bytes),
+        lines: converted.lines,
+        next: 0,
+        rejectedLines: 0,
+        inFlight: false,
+      };
+      if (p === undefined) progress.set(batch, fresh);
+      p = fresh;
     }
+    p.inFlight = true;
+    try {
+      await sendFrom(batch, p, abort);
+    } finally {
+      p.inFlight = false;
+    }
+  }
+
+  async function sendFrom(batch: LogsData, p: Progress, abort: AbortSignal): Promise<void> {
+    if (!transport) throw errors.STITCH_ERR_EXPORT_RETRYABLE([id, 'not started']);
     while (p.next < p.requests.length) {
       const plan = p.requests[p.next];
       const encoded = await encodeRequest(plan, encodeOptions);
@@ -147,14 +168,14 @@ export function createLokiExporter(
         logRefusal(reason, result.status, result.message, plan.lines);
         p.rejectedLines += plan.lines;
         if (p.rejectedLines === p.lines) {
-          progress.delete(batch);
+          if (progress.get(batch) === p) progress.delete(batch);
           throw errors.STITCH_ERR_EXPORT_PERMANENT([id, `Loki answered ${result.status} (${reason}): ${result.message}`]);
         }
       }
       p.next++;
     }
     if (p.rejectedLines > 0) telemetry.dropped('logs', p.rejectedLines, 'permanent_error');
-    progress.delete(batch);
+    if (progress.get(batch) === p) progress.delete(batch);
   }
 
   const helper = createExporterHelper({
