@@ -7,8 +7,9 @@
  * skipped without counting as a drop. Anything else at or before the last timestamp is dropped
  * and counted as out of order.
  *
- * Bounded: at most `maxSeries` entries, least recently sent evicted first. A series evicted and
- * seen again starts fresh (its next sample is sent whatever its time; the backend decides).
+ * Bounded: at most `maxSeries` entries; past that the series first seen longest ago is forgotten.
+ * A series forgotten and seen again starts fresh (its next sample is sent whatever its time; the
+ * backend decides).
  */
 import type { TimeSeries } from '../../model/remote-write/types.js';
 
@@ -78,14 +79,25 @@ export class SeriesGuard {
   commit(key: string, ts: TimeSeries): void {
     const s = ts.samples.at(-1);
     const h = ts.histograms.at(-1);
-    let next: Last | undefined;
-    if (s && (!h || s.timestamp >= h.timestamp)) next = { timestamp: s.timestamp, value: s.value };
-    else if (h) next = { timestamp: h.timestamp, value: h.sum };
-    if (!next) return;
-    // delete + set moves the key to the end: Map iteration order is then least recently sent first.
-    this.last.delete(key);
-    this.last.set(key, next);
+    let timestamp: number;
+    let value: number;
+    if (s && (!h || s.timestamp >= h.timestamp)) {
+      timestamp = s.timestamp;
+      value = s.value;
+    } else if (h) {
+      timestamp = h.timestamp;
+      value = h.sum;
+    } else return;
+    const entry = this.last.get(key);
+    if (entry) {
+      // Update in place: no Map churn on the hot path (the profile showed delete+set per series).
+      entry.timestamp = timestamp;
+      entry.value = value;
+      return;
+    }
+    this.last.set(key, { timestamp, value });
     if (this.last.size > this.maxSeries) {
+      // Map iteration order is insertion order: the series first seen longest ago goes.
       const oldest = this.last.keys().next();
       if (!oldest.done) this.last.delete(oldest.value);
     }
