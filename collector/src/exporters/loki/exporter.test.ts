@@ -169,6 +169,21 @@ describe('loki exporter', () => {
     ]);
   });
 
+  it('sends the same batch object twice when it is consumed twice at once', async () => {
+    const t = fakeTransport();
+    const slow: LokiTransport = {
+      send: async (req, abort) => {
+        await new Promise((r) => setTimeout(r, 5));
+        return t.send(req, abort);
+      },
+      close: () => {},
+    };
+    const { consumer } = await setup({ max_batch_size_bytes: 4096 }, slow);
+    const data = batch();
+    await Promise.all([consumer.consume(data), consumer.consume(data)]);
+    expect(t.sent.reduce((n, r) => n + r.lines, 0)).toBe(80);
+  });
+
   it('sends JSON with gzip and the tenant when configured', async () => {
     const t = fakeTransport();
     const { consumer } = await setup({ encoding: 'json', compression: 'gzip', tenant_id: 'acme' }, t);
