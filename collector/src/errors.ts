@@ -174,6 +174,10 @@ export const errors = {
     'downstream',
     '%s: pod metadata was not synced within %d ms (wait_for_metadata_timeout)',
   ),
+
+  // processors: filter; the tap admin endpoint
+  STITCH_ERR_FILTER_EVALUATION: def('STITCH_ERR_FILTER_EVALUATION', 'downstream', '%s: a condition failed to evaluate: %s'),
+  STITCH_ERR_TAP_POINT: def('STITCH_ERR_TAP_POINT', 'input', 'no tap point %s; available: %s'),
 } as const satisfies Record<string, ErrorDefinition>;
 
 /** Every code in the catalogue. */
