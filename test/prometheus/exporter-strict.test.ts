@@ -3,6 +3,9 @@
  * sends must pass the checks a conforming backend makes, and its answers to 5xx / 429 / 4xx must
  * follow the exporterhelper contract.
  */
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { prometheusRemoteWriteConfigSchema } from '../../collector/src/exporters/prometheus-remote-write/config.js';
 import {
@@ -179,5 +182,19 @@ describe('prometheusremotewrite → strict receiver', () => {
     expect(await metricValue('stitch_exporter_prometheusremotewrite_exemplar_labels_dropped_total', { label: 'span_id' })).toBe(
       1,
     );
+  });
+
+  it('backs the contrib wal block with the durable queue in wal.directory', async () => {
+    const dir = join(mkdtempSync(join(tmpdir(), 'stitch-wal-')), 'wal');
+    try {
+      await start({ wal: { directory: dir }, remote_write_queue: { num_consumers: 1 } });
+      await consume(counters(T0, 3, 5));
+      await rw.waitForSamples(5);
+      expect(rw.samplesOf('http_requests_total')).toHaveLength(5);
+      expect(readdirSync(dir).length).toBeGreaterThan(0); // the queue lives there
+    } finally {
+      await exporter?.shutdown(AbortSignal.timeout(5000));
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
