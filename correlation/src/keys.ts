@@ -31,11 +31,47 @@ export type CorrelationIdKey = (typeof CORRELATION_ID_KEYS)[number];
  * Matching is exact; the canonical name is always accepted too.
  */
 export const ID_ALIASES: Readonly<Record<CorrelationIdKey, readonly string[]>> = {
-  trace_id: ['trace_id', 'traceId', 'traceID', 'trace.id', 'TraceId'],
-  span_id: ['span_id', 'spanId', 'spanID', 'span.id', 'SpanId'],
-  request_id: ['request_id', 'requestId', 'requestID', 'request.id', 'x-request-id', 'x_request_id', 'reqId', 'req_id', 'req.id'],
-  rid: ['rid', 'reconcileID', 'reconcile_id', 'reconcileId', 'reconcile.id'],
+  trace_id: ['trace_id', 'traceId', 'traceID', 'trace.id', 'TraceId', 'traceid'],
+  span_id: ['span_id', 'spanId', 'spanID', 'span.id', 'SpanId', 'spanid'],
+  request_id: [
+    'request_id',
+    'requestId',
+    'requestID',
+    'RequestId',
+    'request.id',
+    'x-request-id',
+    'X-Request-Id',
+    'X-Request-ID',
+    'x_request_id',
+    // OpenTelemetry HTTP semantic conventions capture request headers under this name (string[]).
+    'http.request.header.x-request-id',
+    // fastify's own logger; pino-http's `req.id` is read from the nested `req` object.
+    'reqId',
+    'req_id',
+    'req.id',
+  ],
+  rid: ['rid', 'reconcileID', 'reconcile_id', 'reconcileId', 'reconcile.id', 'ReconcileID'],
 };
+
+/** What an ID identifies: one HTTP request, one reconcile, or one trace. */
+export type IdKind = 'request' | 'reconcile' | 'trace';
+
+/** The IDs the correlation index is keyed by (span IDs are too fine-grained to list). */
+export const INDEXED_ID_KEYS = [REQUEST_ID, RECONCILE_ID, TRACE_ID] as const;
+/** A key the correlation index is keyed by. */
+export type IndexedIdKey = (typeof INDEXED_ID_KEYS)[number];
+
+/** The kind of entity each indexed key names. */
+export const ID_KIND: Readonly<Record<IndexedIdKey, IdKind>> = {
+  request_id: 'request',
+  rid: 'reconcile',
+  trace_id: 'trace',
+};
+
+/** True when an attribute name is the canonical spelling of a correlation ID key. */
+export function isCanonicalIdKey(name: string): name is CorrelationIdKey {
+  return name === TRACE_ID || name === SPAN_ID || name === REQUEST_ID || name === RECONCILE_ID;
+}
 
 /** The canonical key for an input name, or undefined when it is not a correlation ID alias. */
 export function canonicalIdKey(name: string): CorrelationIdKey | undefined {
