@@ -150,10 +150,8 @@ describe('k8sattributes processor', () => {
         { name: 'sidecar', image: 'envoyproxy/envoy' },
       ],
     });
-    const sidecarId = (pod.status?.containerStatuses as { containerID: string }[])[1]?.containerID.replace(
-      'containerd://',
-      '',
-    ) as string;
+    const statuses = (pod.status as { containerStatuses: { containerID: string }[] }).containerStatuses;
+    const sidecarId = (statuses[1] as { containerID: string }).containerID.replace('containerd://', '');
     const { p, next } = await start({
       wait_for_metadata: true,
       extract: {
