@@ -13,6 +13,7 @@ import { fileStorageFactory } from './extensions/file-storage/factory.js';
 import { healthCheckExtensionFactory } from './extensions/health-check/factory.js';
 import { attributesProcessorFactory } from './processors/attributes/factory.js';
 import { batchProcessorFactory } from './processors/batch/factory.js';
+import { cardinalityLimiterProcessorFactory } from './processors/cardinality-limiter/factory.js';
 import { filterProcessorFactory } from './processors/filter/factory.js';
 import { k8sAttributesProcessorFactory } from './processors/k8s-attributes/factory.js';
 import { memoryLimiterProcessorFactory } from './processors/memory-limiter/factory.js';
@@ -30,6 +31,7 @@ export const builtinFactories: readonly Factory[] = [
   // processors
   attributesProcessorFactory,
   batchProcessorFactory,
+  cardinalityLimiterProcessorFactory,
   filterProcessorFactory,
   k8sAttributesProcessorFactory,
   memoryLimiterProcessorFactory,

@@ -1,0 +1,15 @@
+/** Factory of the `cardinality_limiter` processor. */
+import type { ProcessorFactory } from '../../component/component.js';
+import { type CardinalityLimiterConfig, cardinalityLimiterConfigSchema } from './config.js';
+import { createCardinalityLimiterProcessor } from './processor.js';
+
+/** `cardinality_limiter`: per-metric series and per-label value budgets; over budget, fold into otel.metric.overflow or drop. */
+export const cardinalityLimiterProcessorFactory: ProcessorFactory<CardinalityLimiterConfig> = {
+  type: 'cardinality_limiter',
+  kind: 'processor',
+  description:
+    'Stitch-only: caps series per metric and values per label; folds new series into otel.metric.overflow or drops them',
+  stability: { metrics: 'alpha' },
+  configSchema: cardinalityLimiterConfigSchema,
+  create: (settings, config, signal, next) => createCardinalityLimiterProcessor(settings, config, signal, next),
+};
