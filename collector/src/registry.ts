@@ -9,11 +9,13 @@ import { otlpExporterFactory } from './exporters/otlp/factory.js';
 import { otlpHttpExporterFactory } from './exporters/otlphttp/factory.js';
 import { prometheusRemoteWriteExporterFactory } from './exporters/prometheus-remote-write/factory.js';
 import { bearerTokenAuthFactory } from './extensions/bearertokenauth/factory.js';
+import { correlationExtensionFactory } from './extensions/correlation/factory.js';
 import { fileStorageFactory } from './extensions/file-storage/factory.js';
 import { healthCheckExtensionFactory } from './extensions/health-check/factory.js';
 import { attributesProcessorFactory } from './processors/attributes/factory.js';
 import { batchProcessorFactory } from './processors/batch/factory.js';
 import { cardinalityLimiterProcessorFactory } from './processors/cardinality-limiter/factory.js';
+import { correlationProcessorFactory } from './processors/correlation/factory.js';
 import { filterProcessorFactory } from './processors/filter/factory.js';
 import { k8sAttributesProcessorFactory } from './processors/k8s-attributes/factory.js';
 import { memoryLimiterProcessorFactory } from './processors/memory-limiter/factory.js';
@@ -32,6 +34,7 @@ export const builtinFactories: readonly Factory[] = [
   attributesProcessorFactory,
   batchProcessorFactory,
   cardinalityLimiterProcessorFactory,
+  correlationProcessorFactory,
   filterProcessorFactory,
   k8sAttributesProcessorFactory,
   memoryLimiterProcessorFactory,
@@ -45,6 +48,7 @@ export const builtinFactories: readonly Factory[] = [
   prometheusRemoteWriteExporterFactory,
   // extensions
   bearerTokenAuthFactory,
+  correlationExtensionFactory,
   fileStorageFactory,
   healthCheckExtensionFactory,
 ];
