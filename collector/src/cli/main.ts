@@ -15,6 +15,7 @@ import { StitchError } from '../errors.js';
 import { FactoryRegistry } from '../registry.js';
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS, startCollector } from '../service/collector.js';
 import { componentsText } from './components.js';
+import { DashboardsUsageError, dashboardsCommand } from './dashboards.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -27,6 +28,8 @@ Usage:
       Check a configuration: exit 0, or exit 1 printing every problem with its path and line:column.
   stitch components [--json]
       List the supported receivers, processors, connectors, exporters and extensions.
+  stitch dashboards --out DIR [--tempo] [--grafana-url URL] ...
+      Write the Grafana dashboards and provisioning files (stitch dashboards --help for options).
   stitch --help | --version
 
 Exit codes: 0 ok, 1 invalid config or runtime failure, 2 usage error, 130 forced exit on a second signal.
@@ -108,6 +111,8 @@ async function collect(files: string[], shutdownTimeout: string | undefined): Pr
 /** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
   try {
+    // `dashboards` has its own flags (cli/dashboards.ts).
+    if (argv[0] === 'dashboards') return await dashboardsCommand(argv.slice(1));
     const { values, positionals } = parse(argv);
     if (values.version) {
       process.stdout.write(`stitch ${VERSION}\n`);
@@ -136,7 +141,7 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || err instanceof DashboardsUsageError) {
       process.stderr.write(`stitch: ${err.message}\nRun "stitch --help" for usage.\n`);
       return 2;
     }
