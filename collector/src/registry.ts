@@ -23,6 +23,7 @@ import { resourceProcessorFactory } from './processors/resource/factory.js';
 import { filelogFactory } from './receivers/filelog/factory.js';
 import { otlpReceiverFactory } from './receivers/otlp/factory.js';
 import { prometheusRemoteWriteReceiverFactory } from './receivers/prometheus-remote-write/factory.js';
+import { tapExtensionFactory } from './tap/factory.js';
 
 /** Every factory Stitch ships, in the order `stitch components` lists them. */
 export const builtinFactories: readonly Factory[] = [
@@ -51,6 +52,7 @@ export const builtinFactories: readonly Factory[] = [
   correlationExtensionFactory,
   fileStorageFactory,
   healthCheckExtensionFactory,
+  tapExtensionFactory,
 ];
 
 /** Factories indexed by kind and type. */

@@ -16,6 +16,7 @@ import { FactoryRegistry } from '../registry.js';
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS, startCollector } from '../service/collector.js';
 import { componentsText } from './components.js';
 import { DashboardsUsageError, dashboardsCommand } from './dashboards.js';
+import { tapCommand } from './tap.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -28,6 +29,8 @@ Usage:
       Check a configuration: exit 0, or exit 1 printing every problem with its path and line:column.
   stitch components [--json]
       List the supported receivers, processors, connectors, exporters and extensions.
+  stitch tap --pipeline PIPELINE [--after PROCESSOR] [--filter key=value] [--limit N] [--json]
+      Print live samples of what passes a point of a running collector (needs the \`tap\` extension).
   stitch dashboards --out DIR [--tempo] [--grafana-url URL] ...
       Write the Grafana dashboards and provisioning files (stitch dashboards --help for options).
   stitch --help | --version
@@ -113,6 +116,8 @@ export async function main(argv: string[]): Promise<number> {
   try {
     // `dashboards` has its own flags (cli/dashboards.ts).
     if (argv[0] === 'dashboards') return await dashboardsCommand(argv.slice(1));
+    // `tap` has its own flags (cli/tap.ts).
+    if (argv[0] === 'tap') return await tapCommand(argv.slice(1));
     const { values, positionals } = parse(argv);
     if (values.version) {
       process.stdout.write(`stitch ${VERSION}\n`);

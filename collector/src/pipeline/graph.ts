@@ -23,6 +23,8 @@ import type { CollectorConfig, ComponentConfig } from '../config/types.js';
 import { errors } from '../errors.js';
 import { countItems } from '../model/count.js';
 import type { Signal, SignalData } from '../model/types.js';
+import { tapConsumer } from '../tap/consumer.js';
+import { tapHubFor } from '../tap/hub.js';
 import type { SelfTelemetry } from '../telemetry/self-metrics.js';
 import { createFanout } from './fanout.js';
 import { LazyConsumer } from './lazy-consumer.js';
@@ -60,6 +62,8 @@ type AnyConsumer = Consumer<SignalData[Signal]>;
 /** Builds (but does not start) the graph for `config`. Throws only on a config the loader should have rejected. */
 export function buildGraph(options: GraphOptions): PipelineGraph {
   const { config, logger, telemetry } = options;
+  // `stitch tap` points: at each pipeline's entry and after each processor (one boolean check per batch when idle).
+  const taps = tapHubFor(telemetry.registry);
   const pipelines = [...config.service.pipelines.values()];
   const nodes = new Map<string, GraphNode>();
   const entries = new Map<string, LazyConsumer<SignalData[Signal]>>();
@@ -147,7 +151,12 @@ export function buildGraph(options: GraphOptions): PipelineGraph {
         settings,
         c.config,
         p.signal,
-        countingConsumer(p.signal, next, settings, 'outgoing'),
+        countingConsumer(
+          p.signal,
+          tapConsumer(taps, { pipeline: p.id, after: id, position: i + 1 }, p.signal, next),
+          settings,
+          'outgoing',
+        ),
       );
       processorMutates[i] = created.capabilities.mutatesData;
       const node = addNode(`processor/${id}@${p.id}`, 'processor', id, created);
@@ -159,7 +168,8 @@ export function buildGraph(options: GraphOptions): PipelineGraph {
     // A pipeline mutates if any of its processors does (not only the first): fan-out from a shared
     // receiver must then give it its own copy (the Collector's capabilitiesNode).
     const mutates = p.processors.some((_, i) => processorMutates[i]);
-    (entries.get(p.id) as LazyConsumer<SignalData[Signal]>).resolve(withCapabilities(next, mutates));
+    const entry = tapConsumer(taps, { pipeline: p.id, after: 'receiver', position: 0 }, p.signal, next);
+    (entries.get(p.id) as LazyConsumer<SignalData[Signal]>).resolve(withCapabilities(entry, mutates));
   }
 
   // Connector instances feed the heads of their downstream pipelines.

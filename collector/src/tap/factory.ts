@@ -1,0 +1,14 @@
+/** Factory of the `tap` extension. */
+import type { ExtensionFactory } from '../component/component.js';
+import { type TapConfig, tapConfigSchema } from './config.js';
+import { createTapExtension } from './extension.js';
+
+/** `tap`: the loopback admin endpoint `stitch tap` reads live samples from (Stitch-only). */
+export const tapExtensionFactory: ExtensionFactory<TapConfig> = {
+  type: 'tap',
+  kind: 'extension',
+  description: 'Stitch-only: loopback endpoint (default 127.0.0.1:13134) streaming live samples for `stitch tap`',
+  stability: 'alpha',
+  configSchema: tapConfigSchema,
+  create: (settings, config) => createTapExtension(settings, config),
+};
