@@ -43,12 +43,10 @@ export function createTapExtension(settings: CreateSettings, config: TapConfig):
     }
     const limit = Number(limitText);
     if (!Number.isInteger(limit) || limit < 0)
-      return reply
-        .code(400)
-        .send({
-          code: 'STITCH_ERR_TAP_POINT',
-          message: `limit: expected a non-negative integer, got ${JSON.stringify(limitText)}`,
-        });
+      return reply.code(400).send({
+        code: 'STITCH_ERR_TAP_POINT',
+        message: `limit: expected a non-negative integer, got ${JSON.stringify(limitText)}`,
+      });
     if (streams.size >= config.max_subscribers)
       return reply
         .code(503)

@@ -63,13 +63,25 @@ export const matchPropertiesSchema = z
 /** The parsed match properties. */
 export type MatchProperties = Infer<typeof matchPropertiesSchema>;
 
-/** With `match_type: regexp`, every pattern must compile (reported at its own path). */
-export function checkPatterns(p: Partial<MatchProperties> & { match_type: string }, ctx: z.RefinementCtx): void {
+/**
+ * With `match_type: regexp`, every pattern must compile (reported at its own path; `names` maps
+ * a property to the option name the user wrote, for the filter processor's legacy spellings).
+ */
+export function checkPatterns(
+  p: Omit<Partial<MatchProperties>, 'match_type'> & { match_type: string },
+  ctx: z.RefinementCtx,
+  names: Readonly<Record<string, string>> = {},
+): void {
   if (p.match_type !== 'regexp') return;
   const check = (pattern: unknown, path: (string | number)[]) => {
     if (typeof pattern !== 'string') return;
     const bad = re2Problem(pattern);
-    if (bad) ctx.addIssue({ code: 'custom', message: bad, path });
+    if (bad)
+      ctx.addIssue({
+        code: 'custom',
+        message: bad,
+        path: [names[path[0] as string] ?? path[0], ...path.slice(1)] as (string | number)[],
+      });
   };
   for (const field of ['services', 'span_names', 'log_bodies', 'log_severity_texts', 'metric_names'] as const) {
     for (const [i, s] of (p[field] ?? []).entries()) check(s, [field, i]);
