@@ -132,7 +132,7 @@ service:
       // 100, 200, 400, 800, 800…: each gap at least the configured backoff (timer slack allowed above).
       expect(times.length).toBeGreaterThanOrEqual(4);
       expect(times.length).toBeLessThanOrEqual(8);
-      g.slice(0, 3).forEach((gap, i) => expect(gap).toBeGreaterThanOrEqual(INITIAL_MS * 2 ** i * 0.9));
+      for (const [i, gap] of g.slice(0, 3).entries()) expect(gap).toBeGreaterThanOrEqual(INITIAL_MS * 2 ** i * 0.9);
       for (const gap of g) expect(gap).toBeLessThanOrEqual(MAX_MS + 400);
     }
     expect(
