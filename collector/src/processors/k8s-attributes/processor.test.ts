@@ -254,7 +254,7 @@ describe('k8sattributes processor', () => {
   });
 
   it('enriches a pod added at run time, and a deleted one only during the grace period', async () => {
-    const { p, next } = await start({ pod_delete_grace_period: '600ms', wait_for_metadata: true });
+    const { p, next } = await start({ pod_delete_grace_period: '1500ms', wait_for_metadata: true });
     api.addPod({ name: 'late', namespace: 'shop', node: 'node-a', ip: '10.1.0.40' });
     await until('pod added', async () => (await enrich(p, next, logs({}), '10.1.0.40'))[0]?.['k8s.pod.name'] === 'late');
     api.remove('pods', 'shop', 'late');
@@ -263,7 +263,7 @@ describe('k8sattributes processor', () => {
       async () => (await metric('stitch_processor_k8sattributes_pods', { state: 'deleted' })) === 1,
     );
     expect((await enrich(p, next, logs({}), '10.1.0.40'))[0]?.['k8s.pod.name']).toBe('late');
-    await new Promise((r) => setTimeout(r, 700));
+    await new Promise((r) => setTimeout(r, 1600));
     expect((await enrich(p, next, logs({}), '10.1.0.40'))[0]).toEqual({});
   });
 
