@@ -5,7 +5,7 @@ import { pino } from 'pino';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RangeSet } from './ranges.js';
 import { HEADER_BYTES } from './record.js';
-import { type LogIo, SegmentLog, type SegmentLogOptions } from './segment-log.js';
+import { type LogIo, SegmentLog, type SegmentLogOptions, writevFully } from './segment-log.js';
 
 const dirs: string[] = [];
 afterEach(async () => {
@@ -189,6 +189,24 @@ describe('SegmentLog', () => {
       'payload-5',
     ]);
     await again.log.close();
+  });
+
+  it('keeps writing after a short writev, so a disk filling up mid-write surfaces as ENOSPC', async () => {
+    // Linux writes what fits and returns the short count; only the next call fails with ENOSPC.
+    let room = 23;
+    const out: Buffer[] = [];
+    const writev = async (bufs: Buffer[]) => {
+      if (room === 0) throw Object.assign(new Error('ENOSPC: no space left on device'), { code: 'ENOSPC' });
+      const all = Buffer.concat(bufs).subarray(0, Math.min(room, 7));
+      room -= all.length;
+      out.push(all);
+      return all.length;
+    };
+    const bufs = [Buffer.from('0123456789'), Buffer.from('abc'), Buffer.from('ABCDEFGHIJ')];
+    expect(await writevFully(writev, bufs)).toBe(23);
+    expect(Buffer.concat(out).toString()).toBe('0123456789abcABCDEFGHIJ');
+    room = 5;
+    await expect(writevFully(writev, [Buffer.from('more than five')])).rejects.toMatchObject({ code: 'ENOSPC' });
   });
 
   it('group-commits concurrent appends into one write', async () => {

@@ -43,10 +43,30 @@ export interface LogIo {
   writeFile(path: string, data: string, fsync: boolean): Promise<void>;
 }
 
+/**
+ * Writes every byte of `buffers` with as many `writev` calls as it takes. writev(2) may write
+ * only part: on a disk that fills up mid-write Linux writes what fits and returns the short
+ * count, and only the next call fails with ENOSPC. Stopping at the short count would report a
+ * full disk as an I/O error. Returns the total written (less than asked only if a call wrote 0).
+ */
+export async function writevFully(writev: (buffers: Buffer[]) => Promise<number>, buffers: Buffer[]): Promise<number> {
+  let total = 0;
+  let rest = buffers;
+  while (rest.length > 0) {
+    let n = await writev(rest);
+    if (n <= 0) break;
+    total += n;
+    let i = 0;
+    while (i < rest.length && n >= (rest[i] as Buffer).length) n -= (rest[i++] as Buffer).length;
+    rest = rest.slice(i);
+    if (n > 0 && rest.length > 0) rest[0] = (rest[0] as Buffer).subarray(n);
+  }
+  return total;
+}
+
 const defaultIo: LogIo = {
   async writev(fh, buffers) {
-    const { bytesWritten } = await fh.writev(buffers);
-    return bytesWritten;
+    return writevFully(async (b) => (await fh.writev(b)).bytesWritten, buffers);
   },
   async writeFile(path, data, fsync) {
     if (!fsync) return writeFile(path, data);
