@@ -10,7 +10,7 @@ import {
 } from '@stitch/instrumentation';
 import express from 'express';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type OtlpSink, startOtlpSink } from './helpers/otlp-sink.js';
+import { flushUntil, type OtlpSink, startOtlpSink } from './helpers/otlp-sink.js';
 
 const TRACE_ID = '0af7651916cd43dd8448eb211c80319c';
 const PARENT_ID = 'b7ad6b7169203331';
@@ -87,7 +87,8 @@ describe('express middleware and node:http wrapper → OTLP', () => {
     expect((await fetch(`${expressUrl}/nowhere`)).status).toBe(404);
     expect((await fetch(`${expressUrl}/livez`)).status).toBe(200);
 
-    await telemetry.flush();
+    // a request is recorded (span and metric together) when its response closes
+    await flushUntil(telemetry, () => sink.spans().length >= 3);
     const routes = sink
       .points()
       .filter((p) => p.metric === 'http.server.request.duration')
@@ -134,7 +135,11 @@ describe('express middleware and node:http wrapper → OTLP', () => {
     const generated = other.headers.get('x-request-id');
     expect((await other.json()).requestId).toBe(generated);
 
-    await telemetry.flush();
+    await flushUntil(
+      telemetry,
+      () =>
+        sink.spans().filter((s) => s.attributes.request_id === 'node-1' || s.attributes.request_id === generated).length === 2,
+    );
     const points = sink.points().filter((p) => p.metric === 'http.server.request.duration');
     const users = points.find((p) => p.attributes['http.route'] === '/users/{id}')!;
     expect(users.attributes).toEqual({

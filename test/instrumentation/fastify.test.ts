@@ -1,7 +1,7 @@
 import { currentRequestId, setupTelemetry, stitchFastify, type Telemetry } from '@stitch/instrumentation';
 import Fastify, { type FastifyInstance } from 'fastify';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type OtlpSink, startOtlpSink } from './helpers/otlp-sink.js';
+import { flushUntil, type OtlpSink, startOtlpSink } from './helpers/otlp-sink.js';
 
 const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
 const PARENT_ID = '00f067aa0ba902b7';
@@ -170,11 +170,10 @@ describe('fastify plugin → OTLP', () => {
     const res = await fetch(`http://127.0.0.1:${port}/items/99`, { headers: { 'x-request-id': 'real-1' } });
     expect(res.headers.get('x-request-id')).toBe('real-1');
     expect(await res.json()).toEqual({ id: '99', requestId: 'real-1' });
-    await telemetry.flush();
-    const items = sink
-      .points()
-      .find((p) => p.metric === 'http.server.request.duration' && p.attributes['http.route'] === '/items/:id')!;
-    expect(items.count).toBe(4); // cumulative: 3 injected + 1 real
+    const itemsPoint = () =>
+      sink.points().findLast((p) => p.metric === 'http.server.request.duration' && p.attributes['http.route'] === '/items/:id');
+    await flushUntil(telemetry, () => itemsPoint()?.count === 4); // cumulative: 3 injected + 1 real
+    const items = itemsPoint()!;
     expect(items.exemplars.map((e) => e.attributes.request_id)).toContain('real-1');
     const span = sink.spans().find((s) => s.attributes.request_id === 'real-1')!;
     expect(span.parentSpanId).toBe('');

@@ -61,7 +61,13 @@ describe('pino lines and OTLP log records carry the IDs; prom-client metrics are
   it('bridges prom-client counters, gauges, histograms and summaries', async () => {
     const jobs = new Counter({ name: 'jobs_processed_total', help: 'jobs', labelNames: ['queue'], registers: [registry] });
     const depth = new Gauge({ name: 'queue_depth', help: 'depth', registers: [registry] });
-    const latency = new Histogram({ name: 'job_latency_seconds', help: 'latency', buckets: [0.1, 1], labelNames: ['queue'], registers: [registry] });
+    const latency = new Histogram({
+      name: 'job_latency_seconds',
+      help: 'latency',
+      buckets: [0.1, 1],
+      labelNames: ['queue'],
+      registers: [registry],
+    });
     const size = new Summary({ name: 'payload_bytes', help: 'size', percentiles: [0.5], registers: [registry] });
     jobs.inc({ queue: 'emails' }, 3);
     depth.set(7);
@@ -71,7 +77,12 @@ describe('pino lines and OTLP log records carry the IDs; prom-client metrics are
     sink.clear();
     await telemetry.flush();
     const points = sink.points();
-    expect(points.find((p) => p.metric === 'jobs_processed_total')).toMatchObject({ kind: 'sum', monotonic: true, value: 3, attributes: { queue: 'emails' } });
+    expect(points.find((p) => p.metric === 'jobs_processed_total')).toMatchObject({
+      kind: 'sum',
+      monotonic: true,
+      value: 3,
+      attributes: { queue: 'emails' },
+    });
     expect(points.find((p) => p.metric === 'queue_depth')).toMatchObject({ kind: 'gauge', value: 7 });
     expect(points.find((p) => p.metric === 'job_latency_seconds')).toMatchObject({
       kind: 'histogram',
@@ -81,7 +92,11 @@ describe('pino lines and OTLP log records carry the IDs; prom-client metrics are
       count: 4,
     });
     expect(points.find((p) => p.metric === 'job_latency_seconds')!.sum).toBeCloseTo(6.25);
-    expect(points.find((p) => p.metric === 'payload_bytes')).toMatchObject({ kind: 'gauge', value: 100, attributes: { quantile: 0.5 } });
+    expect(points.find((p) => p.metric === 'payload_bytes')).toMatchObject({
+      kind: 'gauge',
+      value: 100,
+      attributes: { quantile: 0.5 },
+    });
     expect(points.find((p) => p.metric === 'payload_bytes_count')).toMatchObject({ kind: 'sum', value: 1 });
     // the bridged metrics share the app's resource
     expect(points.find((p) => p.metric === 'queue_depth')!.resource['service.name']).toBe('billing');

@@ -31,7 +31,10 @@ server.listen(0, '127.0.0.1', async () => {
 
 describe('module formats', () => {
   it('require() works from CommonJS', async () => {
-    const { stdout, stderr } = await run(process.execPath, ['-e', body("const s = require('@stitch/instrumentation');")], { cwd: root, timeout: 20_000 });
+    const { stdout, stderr } = await run(process.execPath, ['-e', body("const s = require('@stitch/instrumentation');")], {
+      cwd: root,
+      timeout: 20_000,
+    });
     const out = JSON.parse(stdout);
     expect(out).toMatchObject({ header: 'fmt-1', body: 'fmt-1' });
     expect(out.exports).toBeGreaterThan(30);
@@ -40,7 +43,9 @@ describe('module formats', () => {
   });
 
   it('import works from ESM', async () => {
-    const script = body("import { createRequire } from 'node:module'; const require = createRequire(import.meta.url); const s = await import('@stitch/instrumentation');");
+    const script = body(
+      "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url); const s = await import('@stitch/instrumentation');",
+    );
     const { stdout } = await run(process.execPath, ['--input-type=module', '-e', script], { cwd: root, timeout: 20_000 });
     expect(JSON.parse(stdout)).toMatchObject({ header: 'fmt-1', body: 'fmt-1' });
   });

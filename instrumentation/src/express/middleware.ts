@@ -58,20 +58,18 @@ function expressRoute(req: RouteTracked): string | undefined {
   return (req[kRouteBase] ?? req.baseUrl ?? '') + (typeof path === 'string' ? path : String(path));
 }
 
-function onFinish(this: Tracked): void {
-  const state = this[kState];
-  if (state === undefined || state.ended) return;
-  const req = this.req as ExpressLikeRequest;
-  const routeOf = this[kRouteOf];
-  const route = (routeOf !== undefined ? routeOf(req) : undefined) ?? expressRoute(req);
-  this[kCore]!.end(state, route, this.statusCode, this);
-}
-
+/** The one response listener: 'close' follows the finished response, or an early disconnect. */
 function onClose(this: Tracked): void {
   const state = this[kState];
   if (state === undefined || state.ended) return;
-  // 'close' before 'finish': the client went away before the response was complete.
-  if (!this.writableFinished) this[kCore]!.end(state, expressRoute(this.req as ExpressLikeRequest), 0, undefined, true);
+  const req = this.req as ExpressLikeRequest;
+  if (!this.writableEnded) {
+    this[kCore]!.end(state, expressRoute(req), 0, undefined, true);
+    return;
+  }
+  const routeOf = this[kRouteOf];
+  const route = (routeOf !== undefined ? routeOf(req) : undefined) ?? expressRoute(req);
+  this[kCore]!.end(state, route, this.statusCode, this);
 }
 
 /** Creates the express middleware; use it before any route. */
@@ -91,7 +89,6 @@ export function stitchExpress(options: StitchExpressOptions = {}) {
     if (routeOf !== undefined) tracked[kRouteOf] = routeOf;
     if (state.requestId !== undefined) res.setHeader(REQUEST_ID_HEADER, state.requestId);
     if (state.traceResponse !== undefined) res.setHeader('traceresponse', state.traceResponse);
-    res.on('finish', onFinish);
     res.on('close', onClose);
     core.run(state, next);
   };

@@ -94,6 +94,8 @@ export interface ResponseHeaders {
 export interface HttpCore {
   /** Whether request IDs are on (adapters then echo `state.requestId`). */
   readonly requestIds: boolean;
+  /** Whether {@link HttpCore.run} does anything (request IDs or tracing on); adapters may skip it otherwise. */
+  readonly needsContext: boolean;
   /** The unmatched-route value in use. */
   readonly unmatchedRoute: string;
   /**
@@ -229,6 +231,7 @@ export function createHttpCore(options: HttpInstrumentationOptions = {}, who = '
 
   return {
     requestIds,
+    needsContext: requestIds || tracing,
     unmatchedRoute,
     start(method, url = '/', headers, https) {
       if (ignoring && isIgnored(url)) return undefined;

@@ -32,14 +32,12 @@ function routeOf(res: Tracked): string | undefined {
   return fn === undefined ? undefined : fn(res.req);
 }
 
-function onFinish(this: Tracked): void {
-  const state = this[kState];
-  if (state !== undefined && !state.ended) this[kCore]!.end(state, routeOf(this), this.statusCode, this);
-}
-
+/** The one response listener: 'close' follows the finished response, or an early disconnect. */
 function onClose(this: Tracked): void {
   const state = this[kState];
-  if (state !== undefined && !state.ended && !this.writableFinished) this[kCore]!.end(state, routeOf(this), 0, undefined, true);
+  if (state === undefined || state.ended) return;
+  if (this.writableEnded) this[kCore]!.end(state, routeOf(this), this.statusCode, this);
+  else this[kCore]!.end(state, routeOf(this), 0, undefined, true);
 }
 
 /** Wraps a request listener; the listener runs inside the request's contexts. */
@@ -61,7 +59,6 @@ export function instrumentListener<Req extends IncomingMessage = IncomingMessage
     if (route !== undefined) tracked[kRoute] = route;
     if (state.requestId !== undefined) res.setHeader(REQUEST_ID_HEADER, state.requestId);
     if (state.traceResponse !== undefined) res.setHeader('traceresponse', state.traceResponse);
-    res.on('finish', onFinish);
     res.on('close', onClose);
     core.run(state, listener, req, res);
   };

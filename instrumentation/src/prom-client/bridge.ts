@@ -109,12 +109,16 @@ export function promClientProducer(registry: PromRegistryLike, options: PromClie
             });
             break;
           case 'histogram': {
-            const series = new Map<string, { labels: Record<string, string | number>; le: [number, number][]; sum: number; count: number }>();
+            const series = new Map<
+              string,
+              { labels: Record<string, string | number>; le: [number, number][]; sum: number; count: number }
+            >();
             for (const v of m.values) {
               const k = key(v.labels, 'le');
               let s = series.get(k);
               if (s === undefined) series.set(k, (s = { labels: v.labels, le: [], sum: 0, count: 0 }));
-              if (v.metricName === `${m.name}_bucket`) s.le.push([v.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(v.labels.le), v.value]);
+              if (v.metricName === `${m.name}_bucket`)
+                s.le.push([v.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(v.labels.le), v.value]);
               else if (v.metricName === `${m.name}_sum`) s.sum = v.value;
               else if (v.metricName === `${m.name}_count`) s.count = v.value;
             }

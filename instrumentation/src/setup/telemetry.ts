@@ -3,9 +3,9 @@
  *
  * - metrics: MeterProvider + PeriodicExportingMetricReader + the exemplar-carrying OTLP/HTTP
  *   exporter (../metrics/otlp-exporter.ts); Stitch's own histograms join through a MetricProducer;
- * - traces: TracerProvider + BatchSpanProcessor + OTLP/HTTP trace exporter, sampler from
- *   OTEL_TRACES_SAMPLER;
- * - logs: LoggerProvider + BatchLogRecordProcessor + OTLP/HTTP log exporter;
+ * - traces: TracerProvider + BatchSpanProcessor + OTLP/HTTP trace exporter (protobuf unless
+ *   OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL=http/json), sampler from OTEL_TRACES_SAMPLER;
+ * - logs: LoggerProvider + BatchLogRecordProcessor + OTLP/HTTP log exporter (same protocol rule);
  * - endpoint, headers, timeouts from the standard OTEL_EXPORTER_OTLP_* variables (read by the
  *   SDK exporters), resource from OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES and the
  *   Kubernetes downward API (./resource.ts);
@@ -33,8 +33,10 @@ import {
   W3CBaggagePropagator,
   W3CTraceContextPropagator,
 } from '@opentelemetry/core';
-import { OTLPLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
-import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPLogExporter as JsonLogExporter } from '@opentelemetry/exporter-logs-otlp-http';
+import { OTLPLogExporter as ProtoLogExporter } from '@opentelemetry/exporter-logs-otlp-proto';
+import { OTLPTraceExporter as JsonTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
+import { OTLPTraceExporter as ProtoTraceExporter } from '@opentelemetry/exporter-trace-otlp-proto';
 import type { Resource } from '@opentelemetry/resources';
 import {
   BatchLogRecordProcessor,
@@ -150,6 +152,20 @@ export function requireTelemetry(who: string, explicit?: Telemetry): Telemetry {
   return t;
 }
 
+/**
+ * OTLP/HTTP encoding of a signal: OTEL_EXPORTER_OTLP_<SIGNAL>_PROTOCOL, else OTEL_EXPORTER_OTLP_PROTOCOL,
+ * else the spec's default `http/protobuf` (also the cheaper one: the SDK's protobuf serializer
+ * writes directly, where JSON builds an object tree per span first). Metrics are always JSON
+ * (see ../metrics/otlp-exporter.ts).
+ */
+function useJson(signal: 'TRACES' | 'LOGS'): boolean {
+  const p =
+    getStringFromEnv(`OTEL_EXPORTER_OTLP_${signal}_PROTOCOL`) ??
+    getStringFromEnv('OTEL_EXPORTER_OTLP_PROTOCOL') ??
+    'http/protobuf';
+  return p === 'http/json';
+}
+
 function signalUrl(endpoint: string | undefined, path: string): string | undefined {
   return endpoint === undefined ? undefined : `${endpoint.replace(/\/+$/, '')}/${path}`;
 }
@@ -189,7 +205,12 @@ export function setupTelemetry(options: TelemetryOptions = {}): Telemetry {
     ? []
     : (options.spanProcessors ?? [
         new BatchSpanProcessor({
-          exporter: options.spanExporter ?? new OTLPTraceExporter({ url: signalUrl(options.endpoint, 'v1/traces'), headers }),
+          exporter:
+            options.spanExporter ??
+            new (useJson('TRACES') ? JsonTraceExporter : ProtoTraceExporter)({
+              url: signalUrl(options.endpoint, 'v1/traces'),
+              headers,
+            }),
         }),
       ]);
   const tracerProvider = new TracerProvider({ resource, sampler: options.sampler ?? samplerFromEnv(), spanProcessors });
@@ -200,7 +221,9 @@ export function setupTelemetry(options: TelemetryOptions = {}): Telemetry {
     ? []
     : (options.logProcessors ?? [
         new BatchLogRecordProcessor({
-          exporter: options.logExporter ?? new OTLPLogExporter({ url: signalUrl(options.endpoint, 'v1/logs'), headers }),
+          exporter:
+            options.logExporter ??
+            new (useJson('LOGS') ? JsonLogExporter : ProtoLogExporter)({ url: signalUrl(options.endpoint, 'v1/logs'), headers }),
         }),
       ]);
   const loggerProvider = new LoggerProvider({ resource, processors: logProcessors });

@@ -194,3 +194,21 @@ export async function startOtlpSink(): Promise<OtlpSink> {
     close: () => new Promise<void>((resolve) => server.close(() => resolve())),
   };
 }
+
+/**
+ * Flushes until `predicate()` holds (bounded). Adapters record a request when the server's
+ * response emits 'close', which may come just after the client has read the body.
+ */
+export async function flushUntil(
+  telemetry: { flush(): Promise<void> },
+  predicate: () => boolean,
+  timeoutMs = 5_000,
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  await telemetry.flush();
+  while (!predicate()) {
+    if (Date.now() > deadline) throw new Error('timed out flushing until the data arrived');
+    await new Promise((r) => setTimeout(r, 10));
+    await telemetry.flush();
+  }
+}
