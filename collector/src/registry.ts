@@ -3,6 +3,8 @@
  * component table all read this list; add a component by adding its factory here.
  */
 import type { ComponentKind, Factory } from './component/component.js';
+import { countConnectorFactory } from './connectors/count/factory.js';
+import { spanMetricsConnectorFactory } from './connectors/spanmetrics/factory.js';
 import { debugExporterFactory } from './exporters/debug/factory.js';
 import { lokiExporterFactory } from './exporters/loki/factory.js';
 import { otlpExporterFactory } from './exporters/otlp/factory.js';
@@ -41,6 +43,8 @@ export const builtinFactories: readonly Factory[] = [
   memoryLimiterProcessorFactory,
   resourceProcessorFactory,
   // connectors
+  countConnectorFactory,
+  spanMetricsConnectorFactory,
   // exporters
   debugExporterFactory,
   lokiExporterFactory,
