@@ -83,12 +83,12 @@ describe('generated dashboards', () => {
     for (const id of ['request_id', 'rid', 'trace_id']) expect(vars.find((v) => v.name === id)?.type).toBe('textbox');
     expect(vars.find((v) => v.name === 'correlation_api')?.query).toBe('http://collector.example:9000');
     const urls = (d.links ?? []).map((l) => l.url ?? '');
-    expect(urls).toContain('${correlation_api}/api/v1/correlations/${rid:percentencode}');
+    expect(urls).toContain(`\${correlation_api}/api/v1/correlations/\${rid:percentencode}`);
     const explore = urls.find((u) => u.startsWith('/explore?') && u.includes('request_id'));
     expect(explore).toBeDefined();
     // The pane JSON decodes once Grafana has put the (percent-encoded) variable in.
     const panes = new URL(
-      `http://g${(explore as string).replace('${request_id:percentencode}', 'abc-123').replace('${__from:percentencode}', '1').replace('${__to:percentencode}', '2')}`,
+      `http://g${(explore as string).replace(`\${request_id:percentencode}`, 'abc-123').replace(`\${__from:percentencode}`, '1').replace(`\${__to:percentencode}`, '2')}`,
     ).searchParams.get('panes');
     expect(JSON.parse(panes as string)).toEqual({
       a: {

@@ -66,7 +66,7 @@ describe('datasource provisioning', () => {
     }
     const prom = datasources()[0] as Ds;
     const dest = (prom.jsonData.exemplarTraceIdDestinations as { name: string; url: string }[])[1] as { url: string };
-    expect(expand(dest.url, {}).value).toBe('/d/stitch-drilldown/stitch-drill-down?var-request_id=${__value.raw}');
+    expect(expand(dest.url, {}).value).toBe(`/d/stitch-drilldown/stitch-drill-down?var-request_id=\${__value.raw}`);
     expect(escapeProvisioning({ a: ['$x', 1, null] })).toEqual({ a: ['$$x', 1, null] });
   });
 
@@ -74,13 +74,15 @@ describe('datasource provisioning', () => {
     const plain = datasources()[0]?.jsonData.exemplarTraceIdDestinations as Record<string, string>[];
     expect(plain.map((d) => d.name)).toEqual(['trace_id', 'request_id', 'rid']);
     expect(plain.every((d) => d.url?.includes('/d/stitch-drilldown/') && d.datasourceUid === undefined)).toBe(true);
-    expect(plain[2]?.url).toContain('var-rid=$${__value.raw}');
+    expect(plain[2]?.url).toContain(`var-rid=$\${__value.raw}`);
 
     const withTempo = datasources({ tempo: true, grafanaUrl: 'https://grafana.example/sub/' });
     expect(withTempo.map((d) => d.uid)).toEqual([DATASOURCE_UIDS.prometheus, DATASOURCE_UIDS.loki, DATASOURCE_UIDS.tempo]);
     const dests = withTempo[0]?.jsonData.exemplarTraceIdDestinations as Record<string, string>[];
     expect(dests[0]).toEqual({ name: 'trace_id', datasourceUid: DATASOURCE_UIDS.tempo, urlDisplayLabel: 'Trace' });
-    expect(dests[1]?.url).toBe('https://grafana.example/sub/d/stitch-drilldown/stitch-drill-down?var-request_id=$${__value.raw}');
+    expect(dests[1]?.url).toBe(
+      `https://grafana.example/sub/d/stitch-drilldown/stitch-drill-down?var-request_id=$\${__value.raw}`,
+    );
     expect(expand(withTempo[2]?.url ?? '', ENV).value).toBe('http://tempo:3200');
   });
 
@@ -93,7 +95,7 @@ describe('datasource provisioning', () => {
         ['request_id', 'label', 'request_id'],
         ['rid', 'label', 'rid'],
       ]);
-      for (const f of fields) expect(f.url).toContain('$${__value.raw}');
+      for (const f of fields) expect(f.url).toContain(`$\${__value.raw}`);
     }
     const tempoField = ((datasources({ tempo: true })[1] as Ds).jsonData.derivedFields as Record<string, string>[])[0];
     expect(tempoField?.datasourceUid).toBe(DATASOURCE_UIDS.tempo);
