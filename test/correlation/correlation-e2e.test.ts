@@ -170,7 +170,7 @@ service:
       controller: 'widgets',
       telemetry: operator,
       logger: opLog,
-      async reconcile(req, ctx) {
+      async reconcile(_req, ctx) {
         rids.push(currentReconcileId() as string);
         ctx.log?.info('reconciling');
         await new Promise((r) => setTimeout(r, 2));

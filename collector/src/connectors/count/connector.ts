@@ -20,6 +20,7 @@ import {
   type LogsData,
   type Metric,
   type MetricsData,
+  type NumberDataPoint,
   type Resource,
   type ResourceMetrics,
   type Signal,
@@ -175,13 +176,16 @@ export function createCountConnector<F extends Signal>(
       for (const kv of resource?.attributes ?? []) resourceKey += `${kv.key}\u0001${anyValueToString(kv.value)}\u0000`;
     const metrics: Metric[] = [];
     for (const [name, byAttrs] of counts) {
-      const dataPoints = [];
+      // Keyed by the series emitted: several attribute sets folding into the overflow series in
+      // one batch become one data point.
+      const dataPoints = new Map<string, NumberDataPoint>();
       for (const [attrKey, p] of byAttrs) {
         let value = p.count;
         let start: ReturnType<typeof nowNanos> | undefined;
         let attributes = p.attributes;
+        let k = attrKey;
         if (cumulative) {
-          let k = `${resourceKey}\u0002${name}\u0002${attrKey}`;
+          k = `${resourceKey}\u0002${name}\u0002${attrKey}`;
           let t = totals.get(k);
           if (!t && totals.size >= config.aggregation_cardinality_limit) {
             k = `${resourceKey}\u0002${name}\u0002overflow`;
@@ -194,12 +198,13 @@ export function createCountConnector<F extends Signal>(
           value = t.count;
           start = t.start;
         }
-        dataPoints.push({
+        const exemplar = p.exemplar ?? dataPoints.get(k)?.exemplars?.[0];
+        dataPoints.set(k, {
           attributes,
           timeUnixNano: now,
           ...(start ? { startTimeUnixNano: start } : {}),
           asInt: value,
-          ...(p.exemplar ? { exemplars: [p.exemplar] } : {}),
+          ...(exemplar ? { exemplars: [exemplar] } : {}),
         });
       }
       metrics.push({
@@ -207,7 +212,7 @@ export function createCountConnector<F extends Signal>(
         description: descriptions.get(name) ?? '',
         unit: '',
         sum: {
-          dataPoints,
+          dataPoints: [...dataPoints.values()],
           isMonotonic: true,
           aggregationTemporality: cumulative ? AggregationTemporality.CUMULATIVE : AggregationTemporality.DELTA,
         },

@@ -58,13 +58,12 @@ const STATUS_NAMES: Record<number, string> = {
 export function durationNanos(span: Pick<Span, 'startTimeUnixNano' | 'endTimeUnixNano'>): number {
   const s = span.startTimeUnixNano;
   const e = span.endTimeUnixNano;
-  const d =
-    typeof s === 'number' && typeof e === 'number'
-      ? e - s
-      : Long.fromValue(e as Long)
-          .subtract(Long.fromValue(s as Long))
-          .toNumber();
-  return d > 0 ? d : 0;
+  if (typeof s === 'number' && typeof e === 'number') return Math.max(e - s, 0);
+  // Signed: decoded timestamps are unsigned Longs, whose difference would wrap when end < start.
+  const d = Long.fromValue(e as Long)
+    .toSigned()
+    .subtract(Long.fromValue(s as Long).toSigned());
+  return d.isNegative() ? 0 : d.toNumber();
 }
 
 /** The state of one series: its counts since the start (cumulative) or last flush (delta). */
