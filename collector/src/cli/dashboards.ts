@@ -4,10 +4,14 @@
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DATASOURCE_ENV, DEFAULT_CORRELATION_API_URL, DEFAULT_DASHBOARDS_PATH, writeFiles } from '@stitch/dashboards';
+
+// @stitch/dashboards (and the Grafana Foundation SDK under it: ~25 MB of RSS) is imported only
+// when this command runs, so `stitch collect` never loads it.
+type DashboardsLib = typeof import('@stitch/dashboards');
 
 /** Usage text of the command. */
-export const DASHBOARDS_HELP = `Usage: stitch dashboards --out DIR [options]
+function help({ DATASOURCE_ENV, DEFAULT_CORRELATION_API_URL, DEFAULT_DASHBOARDS_PATH }: DashboardsLib): string {
+  return `Usage: stitch dashboards --out DIR [options]
 
 Writes Grafana dashboards and provisioning files:
   DIR/dashboards/*.json                      the Service, Operator, Drill-down and Collector health dashboards
@@ -24,6 +28,7 @@ Options:
   --metric-interval DUR     how often metrics arrive, the Prometheus datasource's timeInterval (default 60s)
   --dashboards-path PATH    where Grafana reads the dashboard JSON (default ${DEFAULT_DASHBOARDS_PATH})
 `;
+}
 
 /** A bad command line; the caller prints it with the usage hint and exits 2. */
 export class DashboardsUsageError extends Error {}
@@ -56,8 +61,9 @@ export async function dashboardsCommand(argv: string[]): Promise<number> {
   } catch (err) {
     throw new DashboardsUsageError((err as Error).message);
   }
+  const lib: DashboardsLib = await import('@stitch/dashboards');
   if (values.help) {
-    process.stdout.write(DASHBOARDS_HELP);
+    process.stdout.write(help(lib));
     return 0;
   }
   if (values.out === undefined || values.out === '') throw new DashboardsUsageError('dashboards: --out DIR is required');
@@ -65,7 +71,7 @@ export async function dashboardsCommand(argv: string[]): Promise<number> {
     throw new DashboardsUsageError(`--metric-interval: expected a duration such as "60s", got "${values['metric-interval']}"`);
   }
   const out = resolve(values.out);
-  const written = await writeFiles(out, {
+  const written = await lib.writeFiles(out, {
     tempo: values.tempo ?? false,
     ...(values['grafana-url'] !== undefined ? { grafanaUrl: values['grafana-url'] } : {}),
     ...(values['correlation-api'] !== undefined ? { correlationApiUrl: values['correlation-api'] } : {}),
