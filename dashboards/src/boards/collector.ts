@@ -12,7 +12,8 @@ import { aggregate, eq, ratio, re, series, sumRate } from '../promql.js';
 /** Builds the Collector health dashboard. */
 export function collectorDashboard(_options: ResolvedOptions): Dashboard {
   const t = { job: re('$job'), instance: re('$instance') };
-  const refusedOrDropped = `${sumRate('stitch_receiver_refused_items_total', [], t)} + ${sumRate('stitch_component_dropped_items_total', [], t)}`;
+  // `or vector(0)`: a counter with no series yet (nothing ever refused) must read 0, not "No data".
+  const refusedOrDropped = `(${sumRate('stitch_receiver_refused_items_total', [], t)} or vector(0)) + (${sumRate('stitch_component_dropped_items_total', [], t)} or vector(0))`;
 
   return stitchDashboard(
     DASHBOARD_UIDS.collector,
