@@ -5,7 +5,7 @@
  *
  *   node bench/otlp-receive.mjs [--seconds 10] [--points 1000] [--concurrency 8]
  *
- * Prints `otlp_http_receive_datapoints_per_sec: N` and `rss_mib: N`.
+ * Prints `otlp_http_receive_datapoints_per_sec: N points/s` and `otlp_http_receive_rss_mib: N MiB`.
  */
 import http from 'node:http';
 import { parseArgs } from 'node:util';
@@ -117,7 +117,7 @@ peakRss = Math.max(peakRss, process.memoryUsage.rss());
 agent.destroy();
 await receiver.shutdown();
 
-console.log(`otlp_http_receive_datapoints_per_sec: ${Math.round((requests * pointsPerRequest) / elapsed)}`);
-console.log(`otlp_http_receive_requests_per_sec: ${Math.round(requests / elapsed)}`);
-console.log(`request_body_bytes: ${body.length}`);
-console.log(`rss_mib: ${(peakRss / 1024 / 1024).toFixed(1)}`);
+console.log(`otlp_http_receive_datapoints_per_sec: ${Math.round((requests * pointsPerRequest) / elapsed)} points/s`);
+console.log(`otlp_http_receive_requests_per_sec: ${Math.round(requests / elapsed)} req/s`);
+console.log(`otlp_http_receive_request_body_bytes: ${body.length} bytes`);
+console.log(`otlp_http_receive_rss_mib: ${(peakRss / 1024 / 1024).toFixed(1)} MiB`);

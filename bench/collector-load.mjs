@@ -1,0 +1,505 @@
+#!/usr/bin/env node
+/**
+ * End-to-end load on a real `stitch collect` child process (and, with --compare, on vmagent):
+ * a load generator process sends to the target, the target forwards to a discarding backend
+ * process that counts what arrived, and this process reads the target's CPU seconds and RSS
+ * from /proc. So the figures are the target's alone, measured as a user runs it.
+ *
+ * Scenarios (--scenarios, comma-separated; default all):
+ *   rw-relay          Prometheus remote-write → prometheusremotewrite receiver → exporter → backend
+ *   otlp-http-rw      OTLP/HTTP protobuf metrics → otlp receiver → prometheusremotewrite exporter
+ *   otlp-grpc-rw      the same over OTLP/gRPC
+ *   otlp-logs-loki    OTLP/HTTP protobuf logs → otlp receiver → loki exporter
+ *   filelog-loki      kubelet-layout container log files (pino JSON lines) → filelog → loki
+ *   filelog-loki-k8s  the same with k8sattributes (against the API server stand-in of test/helpers)
+ *   idle              `stitch collect` on the embedded default config, no traffic: RSS
+ * With --compare, vmagent (Debian package victoria-metrics) runs rw-relay and idle too, in the
+ * same run, and the ratios are printed.
+ *
+ * Run after `npm run build`:
+ *   node bench/collector-load.mjs [--seconds 15] [--warmup 5] [--series 1000] [--samples 1]
+ *     [--labels 8] [--label-bytes 16] [--concurrency 4] [--rate 0] [--lines 300000] [--compare]
+ *
+ * Prints per scenario and target: accepted and delivered items/s, p99 request latency, the
+ * target's CPU seconds, items per CPU-second and peak RSS; writes bench/results/collector-load-*.json.
+ */
+import { execFileSync, fork, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFile, mkdir } from 'node:fs/promises';
+import net from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { watch } from './lib/proc.mjs';
+import { createReport } from './lib/report.mjs';
+
+const { values } = parseArgs({
+  options: {
+    scenarios: {
+      type: 'string',
+      default: 'rw-relay,otlp-http-rw,otlp-grpc-rw,otlp-logs-loki,filelog-loki,filelog-loki-k8s,idle',
+    },
+    seconds: { type: 'string', default: '15' },
+    warmup: { type: 'string', default: '5' },
+    series: { type: 'string', default: '1000' },
+    samples: { type: 'string', default: '1' },
+    labels: { type: 'string', default: '8' },
+    'label-bytes': { type: 'string', default: '16' },
+    concurrency: { type: 'string', default: '4' },
+    rate: { type: 'string', default: '0' },
+    lines: { type: 'string', default: '300000' },
+    compare: { type: 'boolean', default: false },
+    'node-options': { type: 'string', default: '' },
+  },
+});
+const seconds = Number(values.seconds);
+const warmup = Number(values.warmup);
+const load = {
+  series: Number(values.series),
+  samples: Number(values.samples),
+  labels: Number(values.labels),
+  labelBytes: Number(values['label-bytes']),
+  concurrency: Number(values.concurrency),
+  rate: Number(values.rate),
+};
+const report = createReport('collector-load');
+const STITCH = fileURLToPath(new URL('../collector/dist/cli/main.js', import.meta.url));
+const DEFAULT_CONFIG = fileURLToPath(new URL('../collector/config/default.yaml', import.meta.url));
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const s = net.createServer();
+    s.once('error', reject);
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => resolve(port));
+    });
+  });
+}
+
+/** Forks a helper and waits for its first message of `type`. */
+async function forkHelper(file, args, type, timeoutMs = 20_000) {
+  const child = fork(fileURLToPath(new URL(file, import.meta.url)), args, { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
+  const first = await Promise.race([
+    new Promise((resolve) => {
+      const on = (m) => {
+        if (m?.type !== type) return;
+        child.off('message', on);
+        resolve(m);
+      };
+      child.on('message', on);
+    }),
+    sleep(timeoutMs).then(() => {
+      throw new Error(`${file} did not report ${type}`);
+    }),
+  ]);
+  return { child, first };
+}
+
+function ask(child, type) {
+  return new Promise((resolve) => {
+    const on = (m) => {
+      if (m?.type !== type) return;
+      child.off('message', on);
+      resolve(m);
+    };
+    child.on('message', on);
+    child.send({ type });
+  });
+}
+
+/** Starts `stitch collect` on `yaml`; resolves once it logged that everything is ready. */
+async function startStitch(yaml, env = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'stitch-bench-'));
+  const file = join(dir, 'config.yaml');
+  writeFileSync(file, yaml);
+  const nodeArgs = values['node-options'] ? values['node-options'].split(' ') : [];
+  const child = spawn(process.execPath, [...nodeArgs, STITCH, 'collect', '--config', file], {
+    env: { ...process.env, ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let out = '';
+  const keep = (d) => {
+    out = (out + d.toString()).slice(-20_000);
+  };
+  child.stdout.on('data', keep);
+  child.stderr.on('data', keep);
+  const deadline = Date.now() + 30_000;
+  while (!out.includes('Everything is ready')) {
+    if (child.exitCode !== null || Date.now() > deadline) throw new Error(`stitch did not start:\n${out}`);
+    await sleep(50);
+  }
+  return {
+    pid: child.pid,
+    output: () => out,
+    async stop() {
+      child.kill('SIGTERM');
+      const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+      await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+      clearTimeout(timer);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+let vmagentChecked;
+function hasVmagent() {
+  if (vmagentChecked === undefined) {
+    try {
+      execFileSync('vmagent', ['-version'], { stdio: 'ignore' });
+      vmagentChecked = true;
+    } catch {
+      vmagentChecked = false;
+    }
+  }
+  return vmagentChecked;
+}
+
+/** Starts vmagent relaying to `sinkUrl`; resolves once /health answers. */
+async function startVmagent(sinkUrl) {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'vmagent-bench-'));
+  const args = [`-httpListenAddr=127.0.0.1:${port}`, `-remoteWrite.tmpDataPath=${dir}`, '-loggerLevel=ERROR'];
+  if (sinkUrl) args.push(`-remoteWrite.url=${sinkUrl}`);
+  else args.push('-remoteWrite.url=http://127.0.0.1:9/api/v1/write');
+  const child = spawn('vmagent', args, { stdio: 'ignore' });
+  const deadline = Date.now() + 20_000;
+  for (;;) {
+    const ok = await fetch(`http://127.0.0.1:${port}/health`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (ok) break;
+    if (Date.now() > deadline) throw new Error('vmagent did not start');
+    await sleep(100);
+  }
+  return {
+    pid: child.pid,
+    url: `http://127.0.0.1:${port}/api/v1/write`,
+    async stop() {
+      child.kill('SIGKILL');
+      await new Promise((r) => (child.exitCode !== null ? r() : child.once('exit', r)));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const EXPORTER_QUEUE = `
+    remote_write_queue:
+      queue_size: 64
+      num_consumers: 4`;
+
+async function stitchConfig(scenario, sinkPort) {
+  const [inPort, selfPort] = [await freePort(), await freePort()];
+  const telemetry = `
+  telemetry:
+    logs:
+      level: info
+    metrics:
+      address: 127.0.0.1:${selfPort}`;
+  const rw = `
+  prometheusremotewrite:
+    endpoint: http://127.0.0.1:${sinkPort}/api/v1/write${EXPORTER_QUEUE}`;
+  if (scenario === 'rw-relay') {
+    return {
+      url: `http://127.0.0.1:${inPort}/api/v1/write`,
+      yaml: `receivers:
+  prometheusremotewrite:
+    endpoint: 127.0.0.1:${inPort}
+exporters:${rw}
+service:${telemetry}
+  pipelines:
+    metrics: { receivers: [prometheusremotewrite], exporters: [prometheusremotewrite] }
+`,
+    };
+  }
+  const grpc = scenario === 'otlp-grpc-rw';
+  const otlp = `
+  otlp:
+    protocols:
+      ${grpc ? 'grpc' : 'http'}:
+        endpoint: 127.0.0.1:${inPort}`;
+  if (scenario === 'otlp-http-rw' || grpc) {
+    return {
+      url: grpc ? `http://127.0.0.1:${inPort}` : `http://127.0.0.1:${inPort}/v1/metrics`,
+      yaml: `receivers:${otlp}
+exporters:${rw}
+service:${telemetry}
+  pipelines:
+    metrics: { receivers: [otlp], exporters: [prometheusremotewrite] }
+`,
+    };
+  }
+  return {
+    url: `http://127.0.0.1:${inPort}/v1/logs`,
+    yaml: `receivers:${otlp}
+exporters:
+  loki:
+    endpoint: http://127.0.0.1:${sinkPort}/loki/api/v1/push
+service:${telemetry}
+  pipelines:
+    logs: { receivers: [otlp], exporters: [loki] }
+`,
+  };
+}
+
+function emitLoad(prefix, gen, sinkDelta, w, unit) {
+  const sec = w.wallSeconds;
+  const accepted = unit === 'samples' ? gen.acceptedSamples : gen.accepted;
+  const delivered = unit === 'samples' ? sinkDelta.samples : sinkDelta.lines;
+  report.emit(`${prefix}_accepted_${unit}_per_sec`, Math.round(accepted / gen.seconds), `${unit}/s`);
+  report.emit(`${prefix}_delivered_${unit}_per_sec`, Math.round(delivered / sec), `${unit}/s`);
+  report.emit(`${prefix}_p99_latency_ms`, gen.p99Ms, 'ms');
+  report.emit(`${prefix}_cpu_cores`, w.cpuSeconds / sec, 'cores');
+  report.emit(`${prefix}_${unit}_per_cpu_second`, Math.round(delivered / Math.max(w.cpuSeconds, 0.01)), `${unit}/cpu-s`);
+  report.emit(`${prefix}_peak_rss_mib`, w.peakRss / 2 ** 20, 'MiB');
+  if (gen.refused + gen.failed + gen.errors > 0) {
+    report.emit(`${prefix}_refused_requests`, gen.refused + gen.failed + gen.errors, 'requests');
+  }
+  return {
+    accepted: accepted / gen.seconds,
+    delivered: delivered / sec,
+    perCpu: delivered / Math.max(w.cpuSeconds, 0.01),
+    w,
+    gen,
+  };
+}
+
+/** Generator → target → sink for one pushing scenario. */
+async function pushScenario(scenario, target) {
+  const { child: sink, first } = await forkHelper('./lib/sink.mjs', [], 'port');
+  let t;
+  let url;
+  try {
+    if (target === 'vmagent') {
+      t = await startVmagent(`http://127.0.0.1:${first.port}/api/v1/write`);
+      url = t.url;
+    } else {
+      const c = await stitchConfig(scenario, first.port);
+      t = await startStitch(c.yaml);
+      url = c.url;
+    }
+    const kind = { 'rw-relay': 'rw', 'otlp-http-rw': 'otlp-http', 'otlp-grpc-rw': 'otlp-grpc', 'otlp-logs-loki': 'otlp-logs' }[
+      scenario
+    ];
+    const { child: gen } = await forkHelper('./lib/loadgen.mjs', [JSON.stringify({ ...load, kind, target: url })], 'ready');
+    try {
+      await sleep(warmup * 1000);
+      gen.send({ type: 'reset' });
+      const s0 = await ask(sink, 'count');
+      const w = watch(t.pid);
+      await sleep(seconds * 1000);
+      const [g, s1] = await Promise.all([ask(gen, 'report'), ask(sink, 'count')]);
+      const m = w.stop();
+      const delta = { samples: s1.samples - s0.samples, lines: s1.lines - s0.lines };
+      const unit = scenario === 'otlp-logs-loki' ? 'lines' : 'samples';
+      return emitLoad(`${scenario.replaceAll('-', '_')}_${target}`, g, delta, m, unit);
+    } finally {
+      gen.kill('SIGKILL');
+    }
+  } finally {
+    await t?.stop();
+    sink.kill('SIGKILL');
+  }
+}
+
+function criLine(i, podIndex) {
+  const log = JSON.stringify({
+    level: 30,
+    time: 1714557600000 + i,
+    pid: 1,
+    hostname: `checkout-${podIndex}`,
+    request_id: `0f8fad5b-d9cb-469f-a165-${String(70000000000 + i).padStart(12, '0')}`,
+    trace_id: '4bf92f3577b34da6a3ce929d0e0e4736',
+    span_id: '00f067aa0ba902b7',
+    route: '/api/v1/items/:id',
+    status: 200,
+    msg: 'request completed',
+  });
+  const ns = String(i % 1e9).padStart(9, '0');
+  return `2024-05-01T10:00:${String(Math.floor(i / 1000) % 60).padStart(2, '0')}.${ns}Z stdout F ${log}\n`;
+}
+
+/** Log files written up front, then read from the beginning: time until every line reached the sink. */
+async function filelogScenario(withK8s) {
+  const scenario = withK8s ? 'filelog-loki-k8s' : 'filelog-loki';
+  const total = Number(values.lines);
+  const podsN = 20;
+  const root = mkdtempSync(join(tmpdir(), 'stitch-bench-pods-'));
+  let api;
+  const pods = [];
+  if (withK8s) {
+    const { startKubeApiServer } = await import('../test/helpers/kube-apiserver.ts');
+    api = await startKubeApiServer({ token: 'bench-token' });
+    api.put('namespaces', { metadata: { name: 'shop', labels: { team: 'payments' } } });
+    for (let d = 0; d < podsN / 2; d++) {
+      pods.push(
+        ...api.addDeployment({ namespace: 'shop', name: `svc-${d}`, node: 'node-a', ips: [`10.0.${d}.1`, `10.0.${d}.2`] }),
+      );
+    }
+    api.seedPods(
+      Array.from({ length: 2000 }, (_, i) => ({ name: `filler-${i}`, namespace: 'bulk', node: `node-${(i % 50) + 10}` })),
+    );
+  } else {
+    for (let p = 0; p < podsN; p++) {
+      pods.push({
+        metadata: {
+          name: `svc-${p}-7d9f8b6c5-abcde`,
+          namespace: 'shop',
+          uid: `00000000-0000-4000-8000-${String(p).padStart(12, '0')}`,
+        },
+      });
+    }
+  }
+  const perPod = Math.ceil(total / podsN);
+  for (let p = 0; p < podsN; p++) {
+    const m = pods[p].metadata;
+    const dir = join(root, `${m.namespace}_${m.name}_${m.uid}`, 'app');
+    await mkdir(dir, { recursive: true });
+    for (let start = 0; start < perPod; start += 5000) {
+      let text = '';
+      for (let i = start; i < Math.min(perPod, start + 5000); i++) text += criLine(i, p);
+      await appendFile(join(dir, '0.log'), text);
+    }
+  }
+  const expected = perPod * podsN;
+  const { child: sink, first } = await forkHelper('./lib/sink.mjs', [], 'port');
+  const selfPort = await freePort();
+  const k8s = withK8s
+    ? `
+  k8sattributes:
+    auth_type: kubeConfig
+    kube_config_path: ${join(root, 'kubeconfig')}
+    filter:
+      node_from_env_var: K8S_NODE_NAME
+    extract:
+      metadata: [k8s.namespace.name, k8s.pod.name, k8s.pod.uid, k8s.deployment.name, k8s.node.name]
+      labels:
+        - tag_name: team
+          key: team
+          from: namespace
+    pod_association:
+      - sources: [{ from: resource_attribute, name: k8s.pod.uid }]`
+    : '';
+  if (withK8s) {
+    writeFileSync(
+      join(root, 'kubeconfig'),
+      `apiVersion: v1
+kind: Config
+clusters:
+- name: stand-in
+  cluster: { server: "${api.url}", insecure-skip-tls-verify: true }
+users:
+- name: collector
+  user: { token: bench-token }
+contexts:
+- name: bench
+  context: { cluster: stand-in, user: collector }
+current-context: bench
+`,
+    );
+  }
+  const yaml = `receivers:
+  filelog:
+    include: [${root}/*/*/*.log]
+    start_at: beginning
+    operators:
+      - type: container
+      - type: pino_parser
+processors:${k8s || ' {}'}
+exporters:
+  loki:
+    endpoint: http://127.0.0.1:${first.port}/loki/api/v1/push
+service:
+  telemetry:
+    metrics:
+      address: 127.0.0.1:${selfPort}
+  pipelines:
+    logs: { receivers: [filelog], processors: [${withK8s ? 'k8sattributes' : ''}], exporters: [loki] }
+`;
+  const prefix = `${scenario.replaceAll('-', '_')}_stitch`;
+  let t;
+  try {
+    t = await startStitch(yaml, { K8S_NODE_NAME: 'node-a' });
+    const w = watch(t.pid);
+    const t0 = performance.now();
+    let got = 0;
+    const deadline = t0 + 180_000;
+    while (got < expected && performance.now() < deadline) {
+      await sleep(100);
+      got = (await ask(sink, 'count')).lines;
+    }
+    const m = w.stop();
+    const sec = (performance.now() - t0) / 1000;
+    report.emit(`${prefix}_delivered_lines_per_sec`, Math.round(got / sec), 'lines/s');
+    report.emit(`${prefix}_cpu_cores`, m.cpuSeconds / sec, 'cores');
+    report.emit(`${prefix}_lines_per_cpu_second`, Math.round(got / Math.max(m.cpuSeconds, 0.01)), 'lines/cpu-s');
+    report.emit(`${prefix}_peak_rss_mib`, m.peakRss / 2 ** 20, 'MiB');
+    if (got < expected) report.emit(`${prefix}_undelivered_lines`, expected - got, 'lines');
+  } finally {
+    await t?.stop();
+    sink.kill('SIGKILL');
+    await api?.close();
+    rmSync(root, { recursive: true, force: true });
+  }
+}
+
+/** RSS after start-up with no traffic: `stitch collect` on the embedded default config. */
+async function idleScenario(target) {
+  let t;
+  if (target === 'vmagent') t = await startVmagent(undefined);
+  else {
+    const [g, h, health, self] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    t = await startStitch(readFileSync(DEFAULT_CONFIG, 'utf8'), {
+      STITCH_OTLP_GRPC_ENDPOINT: `127.0.0.1:${g}`,
+      STITCH_OTLP_HTTP_ENDPOINT: `127.0.0.1:${h}`,
+      STITCH_HEALTH_ENDPOINT: `127.0.0.1:${health}`,
+      STITCH_SELF_METRICS_PORT: String(self),
+    });
+  }
+  try {
+    await sleep(5000);
+    const w = watch(t.pid);
+    await sleep(3000);
+    const m = w.stop();
+    report.emit(`idle_${target}_rss_mib`, m.lastRss / 2 ** 20, 'MiB');
+    report.emit(`idle_${target}_cpu_cores`, m.cpuSeconds / m.wallSeconds, 'cores');
+    return m.lastRss;
+  } finally {
+    await t.stop();
+  }
+}
+
+const scenarios = values.scenarios.split(',').filter(Boolean);
+const compare = values.compare && hasVmagent();
+if (values.compare && !compare)
+  report.emit('vmagent_compare_skipped', 1, '(vmagent not on PATH: apt-get install victoria-metrics)');
+const results = {};
+for (const s of scenarios) {
+  try {
+    if (s === 'filelog-loki') await filelogScenario(false);
+    else if (s === 'filelog-loki-k8s') await filelogScenario(true);
+    else if (s === 'idle') {
+      results.idle = await idleScenario('stitch');
+      if (compare) results.idleVm = await idleScenario('vmagent');
+    } else {
+      results[s] = await pushScenario(s, 'stitch');
+      if (compare && s === 'rw-relay') results.vm = await pushScenario(s, 'vmagent');
+    }
+  } catch (err) {
+    console.error(`${s}: ${err.stack ?? err}`);
+    report.emit(`${s.replaceAll('-', '_')}_failed`, 1, 'run');
+  }
+}
+if (results['rw-relay'] && results.vm) {
+  const ours = results['rw-relay'];
+  const vm = results.vm;
+  report.emit('rw_relay_vs_vmagent_samples_per_cpu_second', ours.perCpu / vm.perCpu, 'x');
+  report.emit('rw_relay_vs_vmagent_delivered_samples_per_sec', ours.delivered / vm.delivered, 'x');
+  report.emit('rw_relay_vs_vmagent_peak_rss', ours.w.peakRss / vm.w.peakRss, 'x');
+}
+if (results.idle && results.idleVm) report.emit('idle_rss_vs_vmagent', results.idle / results.idleVm, 'x');
+report.write({ load, seconds, warmup, scenarios });
+process.exit(0);
