@@ -254,6 +254,7 @@ export function createCorrelationProcessor<S extends Signal>(
 
   const consumeLogs = (data: LogsData, tally: BatchTally, folder: Folder): void => {
     const { contextById, idsByTrace } = join;
+    const now = Date.now();
     for (const rl of data.resourceLogs) {
       const where = whereOf(rl.resource);
       for (const sl of rl.scopeLogs) {
@@ -275,15 +276,16 @@ export function createCorrelationProcessor<S extends Signal>(
           }
           const id = found.request_id ?? found.rid;
           if (traceHex === '' && id !== undefined && config.attach_trace_context) {
-            const ctx = (found.request_id && contextById.get(found.request_id)) || (found.rid && contextById.get(found.rid));
+            const ctx =
+              (found.request_id && contextById.get(found.request_id, now)) || (found.rid && contextById.get(found.rid, now));
             if (ctx) {
               record.traceId = ctx.traceId;
               record.spanId = ctx.spanId;
               traceHex = idToHex(ctx.traceId);
               tally.joinedLogs++;
             }
-          } else if (traceHex !== '' && id !== undefined && config.attach_ids_to_spans && !idsByTrace.has(traceHex)) {
-            idsByTrace.set(traceHex, { requestId: found.request_id, rid: found.rid });
+          } else if (traceHex !== '' && id !== undefined && config.attach_ids_to_spans && !idsByTrace.has(traceHex, now)) {
+            idsByTrace.set(traceHex, { requestId: found.request_id, rid: found.rid, atMs: now }, now);
           }
           found.trace_id = traceHex === '' ? undefined : traceHex;
           const error = (record.severityNumber ?? 0) >= SEVERITY_ERROR ? 1 : 0;
@@ -301,6 +303,7 @@ export function createCorrelationProcessor<S extends Signal>(
 
   const consumeTraces = (data: TracesData, tally: BatchTally, folder: Folder): void => {
     const { contextById, idsByTrace } = join;
+    const now = Date.now();
     for (const rs of data.resourceSpans) {
       const where = whereOf(rs.resource);
       for (const ss of rs.scopeSpans) {
@@ -311,8 +314,8 @@ export function createCorrelationProcessor<S extends Signal>(
           const traceHex = idToHex(span.traceId);
           if (traceHex !== '') {
             if (found.request_id === undefined && found.rid === undefined) {
-              if (config.attach_ids_to_spans && idsByTrace.size > 0) {
-                const ids = idsByTrace.get(traceHex);
+              if (config.attach_ids_to_spans && idsByTrace.count > 0) {
+                const ids = idsByTrace.get(traceHex, now);
                 if (ids) {
                   if (ids.requestId !== undefined)
                     span.attributes.push({ key: 'request_id', value: { stringValue: ids.requestId } });
@@ -325,7 +328,9 @@ export function createCorrelationProcessor<S extends Signal>(
             } else if (config.attach_trace_context) {
               // The first span carrying an ID (the server or reconcile span) is the one logs join to.
               for (const id of [found.request_id, found.rid]) {
-                if (id !== undefined && !contextById.has(id)) contextById.set(id, { traceId: span.traceId, spanId: span.spanId });
+                if (id !== undefined && !contextById.has(id, now)) {
+                  contextById.set(id, { traceId: span.traceId, spanId: span.spanId, atMs: now }, now);
+                }
               }
             }
           }
