@@ -108,7 +108,7 @@ export function otlpLogIds(body: Buffer): string[] {
     for (const sl of rl.scopeLogs) {
       for (const r of sl.logRecords) {
         const m = /^line-(\d+)/.exec(String(r.body?.stringValue ?? ''));
-        if (m?.[1]) ids.push(m[1]);
+        if (m?.[1]) ids.push(String(Number(m[1])));
       }
     }
   }
