@@ -47,7 +47,7 @@ function rss(pid: number): { now: number; peak: number } {
 }
 
 describe('overload at 3× the sustainable rate', () => {
-  const cleanup: (() => Promise<unknown> | void)[] = [];
+  const cleanup: (() => unknown)[] = [];
   afterAll(async () => {
     for (const c of cleanup.reverse()) await Promise.resolve(c()).catch(() => undefined);
   });
