@@ -48,14 +48,18 @@ export function metricsJson(ids: readonly number[], scenario: string): string {
   });
 }
 
-/** OTLP/JSON for `ids` as log records whose body is `line-<id>` (plus `pad` characters). */
-export function logsJson(ids: readonly number[], scenario: string, pad = 0): string {
+/** OTLP/JSON for `ids` as log records whose body is `line-<id>` (plus `pad` characters), with extra resource attributes. */
+export function logsJson(ids: readonly number[], scenario: string, pad = 0, resource: Record<string, string> = {}): string {
   const now = `${BigInt(Date.now()) * 1_000_000n}`;
   const padding = pad > 0 ? ` ${'x'.repeat(pad)}` : '';
+  const attributes = Object.entries({ 'service.name': scenario, ...resource }).map(([key, v]) => ({
+    key,
+    value: { stringValue: v },
+  }));
   return JSON.stringify({
     resourceLogs: [
       {
-        resource: { attributes: [{ key: 'service.name', value: { stringValue: scenario } }] },
+        resource: { attributes },
         scopeLogs: [
           {
             scope: { name: 'reliability' },
