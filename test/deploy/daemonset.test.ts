@@ -186,6 +186,8 @@ describe('DaemonSet stitch-node', () => {
     // The pipeline reads and writes exactly there.
     expect(nodeConfig.receivers.filelog.include).toEqual(['/var/log/pods/*/*/*.log']);
     expect(nodeConfig.receivers.filelog.storage).toBe('file_storage');
+    // Never drop log lines while the pipeline refuses: the files are the buffer.
+    expect(nodeConfig.receivers.filelog.retry_on_failure).toEqual({ enabled: true, max_elapsed_time: '0s' });
     expect(nodeConfig.extensions.file_storage.directory.startsWith('/var/lib/stitch/')).toBe(true);
     const exporters = parse(configFiles(base, ds).find((f) => f.key === 'exporters.yaml')!.text).exporters;
     expect(exporters.prometheusremotewrite.wal.directory.startsWith('/var/lib/stitch/')).toBe(true);
