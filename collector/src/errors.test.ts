@@ -25,7 +25,9 @@ describe('error catalogue', () => {
     const err = errors.STITCH_ERR_MEMORY_LIMIT([900, 800], { retryAfterMs: 1000 });
     expect(err).toBeInstanceOf(StitchError);
     expect(err.message).toBe('data refused: memory usage 900 MiB is above the soft limit of 800 MiB');
-    expect(err.toString()).toBe('StitchError [STITCH_ERR_MEMORY_LIMIT]: data refused: memory usage 900 MiB is above the soft limit of 800 MiB');
+    expect(err.toString()).toBe(
+      'StitchError [STITCH_ERR_MEMORY_LIMIT]: data refused: memory usage 900 MiB is above the soft limit of 800 MiB',
+    );
     expect(isRetryable(err)).toBe(true);
     expect(isPermanent(errors.STITCH_ERR_EXPORT_PERMANENT(['loki', '400 bad'], {}))).toBe(true);
     expect(errors.STITCH_ERR_QUEUE_FULL.is(errors.STITCH_ERR_QUEUE_FULL(['x', 'y']))).toBe(true);
