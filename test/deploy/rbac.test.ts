@@ -301,7 +301,8 @@ describe('ClusterRole stitch-node', () => {
 
   it('is what the node pipeline needs: no namespace or node rules, since it extracts no labels from them', () => {
     const node = parse(configFiles(docs, find(docs, 'DaemonSet', 'stitch-node')).find((f) => f.key === 'node.yaml')!.text);
-    const from = new Set<string>(node.processors.k8sattributes.extract.labels.map((l: { from?: string }) => l.from ?? 'pod'));
+    const { labels = [], annotations = [] } = node.processors.k8sattributes.extract;
+    const from = new Set<string>([...labels, ...annotations].map((l: { from?: string }) => l.from ?? 'pod'));
     expect([...from]).toEqual(['pod']);
     expect(node.processors.k8sattributes.extract.metadata).not.toContain('k8s.cluster.uid');
     expect(node.processors.k8sattributes.extract.metadata).not.toContain('k8s.node.uid');
