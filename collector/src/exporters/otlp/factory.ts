@@ -8,6 +8,7 @@ export const otlpExporterFactory: ExporterFactory<OtlpExporterConfig> = {
   type: 'otlp',
   kind: 'exporter',
   description: 'Sends traces, metrics and logs over OTLP/gRPC to Tempo or another collector',
+  exampleConfig: { endpoint: 'localhost:4317', tls: { insecure: true } },
   stability: { traces: 'beta', metrics: 'beta', logs: 'beta' },
   configSchema: otlpExporterConfigSchema,
   create: (settings, config, signals) => createOtlpExporter(settings, config, signals),

@@ -51,7 +51,8 @@ export const prometheusRemoteWriteConfigSchema = z.strictObject({
    * The remote-write URL. The contrib exporter requires it; Stitch defaults it to a local
    * Prometheus with its receiver on so the default config parses (the component contract).
    */
-  endpoint: httpUrl.default('http://localhost:9090/api/v1/write'),
+  /** Required, as in the Collector: an unset `${env:…}` must not silently write to localhost. */
+  endpoint: httpUrl,
   headers,
   tls: tlsClientSchema,
   auth: authSchema.optional(),

@@ -7,6 +7,7 @@ export const prometheusRemoteWriteExporterFactory: ExporterFactory<PrometheusRem
   type: 'prometheusremotewrite',
   kind: 'exporter',
   description: 'Sends metrics to Prometheus, Mimir, Thanos or VictoriaMetrics over remote-write 1.0',
+  exampleConfig: { endpoint: 'http://localhost:9090/api/v1/write' },
   configSchema: prometheusRemoteWriteConfigSchema,
   stability: { metrics: 'beta' },
   create: createPrometheusRemoteWriteExporter,

@@ -8,6 +8,7 @@ export const bearerTokenAuthFactory: ExtensionFactory<BearerTokenAuthConfig> = {
   type: 'bearertokenauth',
   kind: 'extension',
   description: 'Bearer token authentication: checks incoming requests, adds the token to outgoing ones',
+  exampleConfig: { token: 'example-token' },
   stability: 'beta',
   configSchema: bearerTokenAuthConfigSchema,
   create: (settings, config) => createBearerTokenAuth(settings, config),

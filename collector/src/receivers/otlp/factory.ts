@@ -8,6 +8,7 @@ export const otlpReceiverFactory: ReceiverFactory<OtlpReceiverConfig> = {
   type: 'otlp',
   kind: 'receiver',
   description: 'Receives traces, metrics and logs over OTLP/HTTP (protobuf, JSON) and OTLP/gRPC',
+  exampleConfig: { protocols: { grpc: null, http: null } },
   stability: { traces: 'beta', metrics: 'beta', logs: 'beta' },
   configSchema: otlpReceiverConfigSchema,
   create: (settings, config, next) => createOtlpReceiver(settings, config, next),
