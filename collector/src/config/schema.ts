@@ -61,7 +61,8 @@ export function positiveDuration(defaultValue: string) {
 /** `host:port` or `:port` or `[::1]:port`, as the Collector's `endpoint` options take. */
 export const hostPort = z
   .string()
-  .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]*):\d{1,5}$/, 'expected "host:port" such as "127.0.0.1:4318" or ":4318"');
+  .regex(/^(\[[0-9a-fA-F:]+\]|[^:\s]*):\d{1,5}$/, 'expected "host:port" such as "127.0.0.1:4318" or ":4318"')
+  .refine((s) => !(Number(s.slice(s.lastIndexOf(':') + 1)) > 65535), 'the port must be between 0 and 65535');
 
 /** An http(s) URL. */
 export const httpUrl = z
