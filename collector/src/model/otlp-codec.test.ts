@@ -75,3 +75,31 @@ describe('OTLP codec', () => {
     expect(decodeStatus(status, 'protobuf')).toEqual({ code: 8, message: 'slow down', retryAfterMs: 1500 });
   });
 });
+
+describe('protobuf ID lengths', () => {
+  // ExportTraceServiceRequest{resource_spans{scope_spans{spans{trace_id: n bytes, span_id: 8}}}}
+  const spanWithTraceId = (n: number) => {
+    const span = Buffer.concat([Buffer.from([0x0a, n]), Buffer.alloc(n, 0xab), Buffer.from([0x12, 0x08]), Buffer.alloc(8, 1)]);
+    const scope = Buffer.concat([Buffer.from([0x12, span.length]), span]);
+    const resource = Buffer.concat([Buffer.from([0x12, scope.length]), scope]);
+    return Buffer.concat([Buffer.from([0x0a, resource.length]), resource]);
+  };
+
+  it('refuses a trace_id that is neither empty nor 16 bytes, naming where, as the Collector does', () => {
+    expect(() => decodeRequest('traces', spanWithTraceId(3), 'protobuf')).toThrow(
+      /resourceSpans\[0\]\.scopeSpans\[0\]\.spans\[0\]\.traceId: expected 16 bytes, got 3/,
+    );
+    expect(() => decodeRequest('traces', spanWithTraceId(17), 'protobuf')).toThrow(/got 17/);
+    expect(decodeRequest('traces', spanWithTraceId(16), 'protobuf').resourceSpans[0]?.scopeSpans[0]?.spans).toHaveLength(1);
+    expect(decodeRequest('traces', spanWithTraceId(0), 'protobuf').resourceSpans[0]?.scopeSpans[0]?.spans).toHaveLength(1);
+  });
+
+  it('refuses a log record span_id of the wrong length', () => {
+    // LogRecord.span_id is field 10 (bytes): tag 0x52.
+    const record = Buffer.concat([Buffer.from([0x52, 0x04]), Buffer.alloc(4, 1)]);
+    const scope = Buffer.concat([Buffer.from([0x12, record.length]), record]);
+    const resource = Buffer.concat([Buffer.from([0x12, scope.length]), scope]);
+    const body = Buffer.concat([Buffer.from([0x0a, resource.length]), resource]);
+    expect(() => decodeRequest('logs', body, 'protobuf')).toThrow(/logRecords\[0\]\.spanId: expected 8 bytes, got 4/);
+  });
+});

@@ -45,11 +45,15 @@ const REQUEST_NAMES: Record<Signal, string> = {
 export function decodeRequest<S extends Signal>(signal: S, body: Uint8Array, encoding: OtlpEncoding): SignalData[S] {
   const type = REQUEST_TYPES[signal];
   if (encoding === 'protobuf') {
+    let data: SignalData[S];
     try {
-      return type.decode(body) as unknown as SignalData[S];
+      data = type.decode(body) as unknown as SignalData[S];
     } catch (err) {
       throw errors.STITCH_ERR_DECODE([`OTLP protobuf ${REQUEST_NAMES[signal]}`, (err as Error).message], { cause: err });
     }
+    const bad = badIdPath(signal, data);
+    if (bad) throw errors.STITCH_ERR_DECODE([`OTLP protobuf ${REQUEST_NAMES[signal]}`, bad]);
+    return data;
   }
   let parsed: unknown;
   try {
@@ -65,6 +69,87 @@ export function decodeRequest<S extends Signal>(signal: S, body: Uint8Array, enc
     }
     throw err;
   }
+}
+
+/** `bytes` fields that hold IDs: empty (unset) or exactly this many bytes. */
+const ID_BYTES = { traceId: 16, spanId: 8, parentSpanId: 8 } as const;
+
+function idProblem(holder: object): boolean {
+  const h = holder as Record<string, Uint8Array | null | undefined>;
+  const t = h.traceId?.length ?? 0;
+  const sp = h.spanId?.length ?? 0;
+  const p = h.parentSpanId?.length ?? 0;
+  return (t !== 0 && t !== 16) || (sp !== 0 && sp !== 8) || (p !== 0 && p !== 8);
+}
+
+function idPath(holder: object, path: string): string {
+  for (const [field, size] of Object.entries(ID_BYTES)) {
+    const v = (holder as Record<string, Uint8Array | null | undefined>)[field];
+    if (v && v.length !== 0 && v.length !== size) return `${path}.${field}: expected ${size} bytes, got ${v.length}`;
+  }
+  return path;
+}
+
+/**
+ * The first trace/span ID whose length is neither 0 nor 16 / 8 bytes, as a path. protobufjs
+ * accepts any `bytes`; the Collector's pdata refuses such IDs ("invalid TraceID length") and so
+ * does our JSON mapping, so a protobuf request gets the same 400. One pass over spans, links,
+ * log records and exemplars: a length check each, no allocation.
+ */
+function badIdPath(signal: Signal, data: SignalData[Signal]): string | undefined {
+  if (signal === 'traces') {
+    const rss = (data as SignalData['traces']).resourceSpans;
+    for (let i = 0; i < rss.length; i++) {
+      const sss = rss[i]?.scopeSpans ?? [];
+      for (let j = 0; j < sss.length; j++) {
+        const spans = sss[j]?.spans ?? [];
+        for (let k = 0; k < spans.length; k++) {
+          const span = spans[k] as (typeof spans)[number];
+          if (idProblem(span)) return idPath(span, `resourceSpans[${i}].scopeSpans[${j}].spans[${k}]`);
+          const links = span.links ?? [];
+          for (let l = 0; l < links.length; l++) {
+            const link = links[l] as (typeof links)[number];
+            if (idProblem(link)) return idPath(link, `resourceSpans[${i}].scopeSpans[${j}].spans[${k}].links[${l}]`);
+          }
+        }
+      }
+    }
+  } else if (signal === 'logs') {
+    const rls = (data as SignalData['logs']).resourceLogs;
+    for (let i = 0; i < rls.length; i++) {
+      const sls = rls[i]?.scopeLogs ?? [];
+      for (let j = 0; j < sls.length; j++) {
+        const records = sls[j]?.logRecords ?? [];
+        for (let k = 0; k < records.length; k++) {
+          const r = records[k] as (typeof records)[number];
+          if (idProblem(r)) return idPath(r, `resourceLogs[${i}].scopeLogs[${j}].logRecords[${k}]`);
+        }
+      }
+    }
+  } else {
+    const rms = (data as SignalData['metrics']).resourceMetrics;
+    for (let i = 0; i < rms.length; i++) {
+      const sms = rms[i]?.scopeMetrics ?? [];
+      for (let j = 0; j < sms.length; j++) {
+        const metrics = sms[j]?.metrics ?? [];
+        for (let k = 0; k < metrics.length; k++) {
+          const m = metrics[k] as (typeof metrics)[number];
+          const points: readonly { exemplars?: readonly object[] | null }[] =
+            (m.gauge ?? m.sum ?? m.histogram ?? m.exponentialHistogram)?.dataPoints ?? [];
+          for (let d = 0; d < points.length; d++) {
+            const exemplars = points[d]?.exemplars ?? [];
+            for (let e = 0; e < exemplars.length; e++) {
+              const ex = exemplars[e] as object;
+              if (idProblem(ex)) {
+                return idPath(ex, `resourceMetrics[${i}].scopeMetrics[${j}].metrics[${k}].dataPoints[${d}].exemplars[${e}]`);
+              }
+            }
+          }
+        }
+      }
+    }
+  }
+  return undefined;
 }
 
 /** Encodes data as an OTLP export request body. */
