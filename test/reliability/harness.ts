@@ -296,3 +296,26 @@ export async function until(what: string, check: () => boolean | Promise<boolean
 export function range(from: number, n: number): number[] {
   return Array.from({ length: n }, (_, i) => from + i);
 }
+
+/**
+ * A small seeded PRNG (mulberry32): the fuzz and corpus inputs are the same on every run, so a
+ * failure reproduces. Returns floats in [0, 1).
+ */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `n` incompressible bytes from a seed. */
+export function seededBytes(n: number, seed: number): Buffer {
+  const rnd = seededRandom(seed);
+  const out = Buffer.allocUnsafe(n);
+  for (let i = 0; i < n; i++) out[i] = Math.floor(rnd() * 256);
+  return out;
+}
