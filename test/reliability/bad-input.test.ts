@@ -11,7 +11,6 @@ import { gzipSync } from 'node:zlib';
 import * as grpc from '@grpc/grpc-js';
 import snappy from 'snappy';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { encodeRequest } from '../../collector/src/model/otlp-codec.js';
 import { encodeWriteRequest } from '../../collector/src/model/remote-write/encode.js';
 import { OTLP_GRPC_PATHS, rawUnaryMethod } from '../../collector/src/receivers/otlp/grpc.js';
 import { freePort } from '../../collector/src/testing/index.js';
