@@ -6,9 +6,11 @@ import type { ComponentKind, Factory } from './component/component.js';
 import { countConnectorFactory } from './connectors/count/factory.js';
 import { spanMetricsConnectorFactory } from './connectors/spanmetrics/factory.js';
 import { debugExporterFactory } from './exporters/debug/factory.js';
+import { localExporterFactory } from './exporters/local/factory.js';
 import { lokiExporterFactory } from './exporters/loki/factory.js';
 import { otlpExporterFactory } from './exporters/otlp/factory.js';
 import { otlpHttpExporterFactory } from './exporters/otlphttp/factory.js';
+import { prometheusExporterFactory } from './exporters/prometheus/factory.js';
 import { prometheusRemoteWriteExporterFactory } from './exporters/prometheus-remote-write/factory.js';
 import { bearerTokenAuthFactory } from './extensions/bearertokenauth/factory.js';
 import { correlationExtensionFactory } from './extensions/correlation/factory.js';
@@ -47,9 +49,11 @@ export const builtinFactories: readonly Factory[] = [
   spanMetricsConnectorFactory,
   // exporters
   debugExporterFactory,
+  localExporterFactory,
   lokiExporterFactory,
   otlpExporterFactory,
   otlpHttpExporterFactory,
+  prometheusExporterFactory,
   prometheusRemoteWriteExporterFactory,
   // extensions
   bearerTokenAuthFactory,

@@ -55,6 +55,9 @@ const EXCUSED: Record<string, { reason: string; coveredBy: string }> = {
   // 'exporter/example:flush': { reason: '…', coveredBy: 'collector/src/exporters/example/exporter.test.ts' },
 };
 
+/** Exporters whose `endpoint` is where they listen (pull exporters), not where they send. */
+const SERVING_EXPORTERS = new Set(['local', 'prometheus']);
+
 const repoRoot = fileURLToPath(new URL('../../../', import.meta.url));
 const TYPE_RE = /^[a-z][a-z0-9_]*$/;
 
@@ -84,7 +87,7 @@ interface Prepared {
 async function prepare(f: Factory): Promise<Prepared> {
   let raw = rawConfigOf(f);
   const endpoints = findEndpoints(f.configSchema.parse(raw));
-  const isClient = f.kind === 'exporter';
+  const isClient = f.kind === 'exporter' && !SERVING_EXPORTERS.has(f.type);
   const prepared: Prepared = { config: undefined, serverPorts: [], endpoints, stop: async () => {} };
   for (const e of endpoints) {
     if (!isClient) {
