@@ -1,3 +1,4 @@
+import { metricsSource } from './lazy-metrics.js';
 import type { LogsData, MetricsData, Signal, SignalData, TracesData } from './types.js';
 
 /** Number of spans in a batch. */
@@ -9,6 +10,8 @@ export function countSpans(data: TracesData): number {
 
 /** Number of data points in a batch (the unit the Collector counts metrics in). */
 export function countDataPoints(data: MetricsData): number {
+  const source = metricsSource(data);
+  if (source) return source.points; // a lazy batch counts without materialising
   let n = 0;
   for (const rm of data.resourceMetrics) {
     for (const sm of rm.scopeMetrics) {

@@ -20,13 +20,16 @@ import { createExporterHelper, type ExporterHelper } from '../../exporterhelper/
 import { fileStorageConfigSchema } from '../../extensions/file-storage/config.js';
 import { createFileStorage } from '../../extensions/file-storage/extension.js';
 import { loadClientTls } from '../../internal/http-server/tls.js';
-import { encodeWriteRequests } from '../../model/remote-write/encode.js';
+import { encodeScannedSeries, encodeWriteRequests } from '../../model/remote-write/encode.js';
+import type { ScannedWriteRequest } from '../../model/remote-write/scan.js';
 import { compressBody } from '../../model/remote-write/snappy.js';
+import { remoteWriteSource } from '../../model/remote-write/source.js';
 import type { MetricMetadata, TimeSeries } from '../../model/remote-write/types.js';
 import type { MetricsData, Signal } from '../../model/types.js';
 import { createRemoteWriteClient, type RemoteWriteClient } from './client.js';
 import type { PrometheusRemoteWriteConfig } from './config.js';
-import { SeriesGuard } from './series-guard.js';
+import { createRelay, type RelayPlan, type RelaySeries } from './relay.js';
+import { SeriesGuard, sameValue } from './series-guard.js';
 import { createTranslator, type Translation } from './translate.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string })
@@ -37,6 +40,9 @@ export const USER_AGENT = `Stitch/${VERSION}`;
 
 /** Series whose last-sent timestamp is remembered (about 100 bytes each plus the label key). */
 export const MAX_TRACKED_SERIES = 200_000;
+
+/** Label sets whose relay encoding is cached (model/remote-write/source.ts batches; ~600 bytes each). */
+export const MAX_RELAY_SERIES = 100_000;
 
 /** At most one log line per this interval for recurring problems (permanent errors, drops). */
 const LOG_INTERVAL_MS = 60_000;
@@ -112,6 +118,12 @@ export function createPrometheusRemoteWriteExporter(
   });
   const guard = new SeriesGuard(MAX_TRACKED_SERIES);
   const lanes = Array.from({ length: config.remote_write_queue.num_consumers }, () => new Lane());
+  const relay = createRelay({
+    translator,
+    lanes: lanes.length,
+    laneOf: (key) => seriesHash(key) % lanes.length,
+    maxEntries: MAX_RELAY_SERIES,
+  });
   const exemplarLabelsDropped = counter(
     settings,
     'stitch_exporter_prometheusremotewrite_exemplar_labels_dropped_total',
@@ -140,6 +152,70 @@ export function createPrometheusRemoteWriteExporter(
     }
   };
 
+  const countOutOfOrder = (outOfOrder: number) => {
+    samplesDropped.inc({ component_id: componentId, reason: 'out_of_order' }, outOfOrder);
+    outOfOrderLog.maybe((folded) =>
+      logger.warn({ samples: outOfOrder, folded }, 'dropped samples at or before the last one sent for their series'),
+    );
+  };
+
+  /**
+   * The relay fast path's shard: the same guard rules as SeriesGuard.filter, on the scan's flat
+   * samples (which the planner checked are in time order), then encoded straight from the scan.
+   */
+  const sendRelayed = async (scan: ScannedWriteRequest, series: number[], entries: RelaySeries[], abort: AbortSignal) => {
+    const c = client;
+    if (!c) throw errors.STITCH_ERR_SHUTDOWN([componentId]);
+    const { sampleStart, sampleTs: ts, sampleValue, bytes } = scan;
+    const sampleValueAt = (k: number) => {
+      const at = sampleValue[k] as number;
+      return at < 0 ? 0 : bytes.readDoubleLE(at);
+    };
+    let upper = 0;
+    for (const i of series) upper += (sampleStart[i + 1] as number) - (sampleStart[i] as number);
+    const sampleIdx = new Int32Array(upper);
+    const sampleFrom = new Int32Array(series.length + 1);
+    const labels: Buffer[] = [];
+    const keys: string[] = [];
+    let k = 0;
+    let outOfOrder = 0;
+    for (let j = 0; j < series.length; j++) {
+      const i = series[j] as number;
+      const entry = entries[j] as RelaySeries;
+      const from = sampleStart[i] as number;
+      const to = sampleStart[i + 1] as number;
+      const prev = guard.peek(entry.key);
+      let lastTs = prev ? prev.timestamp : Number.NEGATIVE_INFINITY;
+      const start = k;
+      let increasing = (ts[from] as number) > lastTs;
+      for (let s = from + 1; increasing && s < to; s++) increasing = (ts[s] as number) > (ts[s - 1] as number);
+      if (increasing) {
+        for (let s = from; s < to; s++) sampleIdx[k++] = s;
+      } else {
+        for (let s = from; s < to; s++) {
+          const t = ts[s] as number;
+          if (t > lastTs) {
+            sampleIdx[k++] = s;
+            lastTs = t;
+          } else if (!(prev && t === prev.timestamp && sameValue(sampleValueAt(s), prev.value))) outOfOrder++;
+        }
+      }
+      if (k === start) continue;
+      labels.push(entry.labels);
+      keys.push(entry.key);
+      sampleFrom[labels.length] = k;
+    }
+    if (outOfOrder > 0) countOutOfOrder(outOfOrder);
+    const batch = { scan, count: labels.length, labels, sampleFrom, sampleIdx };
+    for (const req of encodeScannedSeries(batch, config.max_batch_size_bytes)) {
+      await c.send(await compressBody(req.body), abort);
+      for (let j = req.from; j < req.to; j++) {
+        const last = sampleIdx[(sampleFrom[j + 1] as number) - 1] as number;
+        guard.commitLast(keys[j] as string, ts[last] as number, sampleValueAt(last));
+      }
+    }
+  };
+
   /** Sends one shard's series in order, committing each request's series once it is accepted. */
   const sendShard = async (series: TimeSeries[], keys: string[], metadata: MetricMetadata[], abort: AbortSignal) => {
     const c = client;
@@ -155,19 +231,15 @@ export function createPrometheusRemoteWriteExporter(
         sendableKeys.push(keys[i]);
       }
     }
-    if (outOfOrder > 0) {
-      samplesDropped.inc({ component_id: componentId, reason: 'out_of_order' }, outOfOrder);
-      outOfOrderLog.maybe((folded) =>
-        logger.warn({ samples: outOfOrder, folded }, 'dropped samples at or before the last one sent for their series'),
-      );
-    }
+    if (outOfOrder > 0) countOutOfOrder(outOfOrder);
     for (const req of encodeWriteRequests(sendable, metadata, config.max_batch_size_bytes)) {
       await c.send(await compressBody(req.body), abort);
       for (let i = req.from; i < req.to; i++) guard.commit(sendableKeys[i], sendable[i]);
     }
   };
 
-  const push = async (data: MetricsData, abort: AbortSignal): Promise<void> => {
+  /** Queues a translated batch's shards on their lanes. */
+  const translatedJobs = (data: MetricsData, abort: AbortSignal): Promise<void>[] => {
     const t = translator.translate(data);
     countTranslation(t);
     const n = lanes.length;
@@ -184,6 +256,21 @@ export function createPrometheusRemoteWriteExporter(
       if (series.length === 0 && metadata.length === 0) continue;
       jobs.push(lanes[i].run(() => sendShard(series, keys, metadata, abort)));
     }
+    return jobs;
+  };
+
+  const push = async (data: MetricsData, abort: AbortSignal): Promise<void> => {
+    // Remote-write nobody materialised: relay the bytes (./relay.ts); else translate.
+    const source = remoteWriteSource(data);
+    const plan = source ? relay.plan(source) : undefined;
+    let jobs: Promise<void>[];
+    if (plan) {
+      jobs = [];
+      for (let i = 0; i < plan.lanes.length; i++) {
+        const { series, entries } = plan.lanes[i] as RelayPlan['lanes'][number];
+        if (series.length > 0) jobs.push((lanes[i] as Lane).run(() => sendRelayed(plan.scan, series, entries, abort)));
+      }
+    } else jobs = translatedJobs(data, abort);
     const results = await Promise.allSettled(jobs);
     let retryable: StitchError | undefined;
     let permanent: unknown;

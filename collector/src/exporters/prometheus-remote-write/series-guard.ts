@@ -13,6 +13,12 @@
  */
 import type { TimeSeries } from '../../model/remote-write/types.js';
 
+/** What was last sent for a series. */
+export interface LastSent {
+  readonly timestamp: number;
+  readonly value: number;
+}
+
 interface Last {
   timestamp: number;
   value: number;
@@ -26,7 +32,8 @@ export interface GuardResult {
   outOfOrder: number;
 }
 
-function sameValue(a: number, b: number): boolean {
+/** Equal, or both NaN: a re-send of the same sample. */
+export function sameValue(a: number, b: number): boolean {
   return a === b || (Number.isNaN(a) && Number.isNaN(b));
 }
 
@@ -75,6 +82,11 @@ export class SeriesGuard {
     return { series: { labels: ts.labels, samples, exemplars: ts.exemplars, histograms }, outOfOrder };
   }
 
+  /** What was last sent for `key` (the relay fast path filters its flat samples against it). */
+  peek(key: string): LastSent | undefined {
+    return this.last.get(key);
+  }
+
   /** Records that `ts` was delivered. Call only after the backend accepted it. */
   commit(key: string, ts: TimeSeries): void {
     const s = ts.samples.at(-1);
@@ -88,6 +100,11 @@ export class SeriesGuard {
       timestamp = h.timestamp;
       value = h.sum;
     } else return;
+    this.commitLast(key, timestamp, value);
+  }
+
+  /** Records that a series' newest delivered sample is (`timestamp`, `value`). */
+  commitLast(key: string, timestamp: number, value: number): void {
     const entry = this.last.get(key);
     if (entry) {
       // Update in place: no Map churn on the hot path (the profile showed delete+set per series).

@@ -11,6 +11,7 @@
  * Wire rules followed: proto3, fields in number order, packed repeated scalars, oneof members
  * written even when zero. Not reentrant (module-level scratch state); encoding is synchronous.
  */
+import type { ScannedWriteRequest } from './scan.js';
 import type { BucketSpan, Exemplar, Label, MetricMetadata, NativeHistogram, Sample, TimeSeries, WriteRequest } from './types.js';
 
 // Field tags: (field number << 3) | wire type.
@@ -473,4 +474,109 @@ export function encodeWriteRequests(
 export function encodedSeriesSize(ts: TimeSeries): number {
   reset();
   return lenField(seriesSize(ts));
+}
+
+/**
+ * The label fields of a TimeSeries (`labels` repeated, tags included), ready to be copied into
+ * requests: the relay caches this per series instead of re-encoding the strings every time.
+ */
+export function encodeLabelFields(labels: readonly Label[]): Buffer {
+  reset();
+  let size = 0;
+  for (let j = 0; j < labels.length; j++) size += lenField(labelSize(labels[j] as Label));
+  st.buf = Buffer.allocUnsafe(size);
+  st.pos = 0;
+  writeLabels(T_SERIES_LABELS, labels as Label[]);
+  const out = st.buf;
+  st.buf = Buffer.alloc(0);
+  return out;
+}
+
+/**
+ * Series to re-encode from a scanned request (./scan.ts): each with its label fields already
+ * encoded, and the samples of the scan it carries, listed by index.
+ */
+export interface ScannedSeriesBatch {
+  readonly scan: ScannedWriteRequest;
+  /** Number of series. */
+  readonly count: number;
+  /** Encoded label fields of series j (`encodeLabelFields`). */
+  readonly labels: readonly Uint8Array[];
+  /** Series j carries the scan samples `sampleIdx[sampleFrom[j]]` … `sampleIdx[sampleFrom[j + 1] - 1]`, in order. */
+  readonly sampleFrom: Int32Array;
+  readonly sampleIdx: Int32Array;
+}
+
+/** 8 zero bytes: an absent sample value (proto3 default 0). */
+const ZERO_BYTES = Buffer.alloc(8);
+
+/** Copies a sample value's 8 bytes, writing every NaN but the staleness marker as NormalNaN (as writeDouble does). */
+function copyValue(src: Buffer, at: number): void {
+  const b = st.buf;
+  const p = st.pos;
+  const absent = at < 0;
+  const from = absent ? ZERO_BYTES : src;
+  const o = absent ? 0 : at;
+  const hi = from.readUInt32LE(o + 4);
+  if ((hi & 0x7ff00000) === 0x7ff00000) {
+    const lo = from.readUInt32LE(o);
+    if (((hi & 0xfffff) | lo) !== 0 && !(hi === 0x7ff00000 && lo === 2)) {
+      NORMAL_NAN_BYTES.copy(b, p);
+      st.pos = p + 8;
+      return;
+    }
+  }
+  for (let i = 0; i < 8; i++) b[p + i] = from[o + i] as number;
+  st.pos = p + 8;
+}
+
+/**
+ * Encodes scanned series into WriteRequests of at most `maxBytes` each (uncompressed; a series
+ * is never split, so a larger one goes alone), the same bytes `encodeWriteRequests` writes for
+ * the same series, without building a Sample or Label object.
+ */
+export function encodeScannedSeries(batch: ScannedSeriesBatch, maxBytes: number): EncodedRequest[] {
+  const { scan, count, labels, sampleFrom, sampleIdx } = batch;
+  const ts = scan.sampleTs;
+  const seriesBytes = new Array<number>(count);
+  const bodySize = new Array<number>(count);
+  for (let j = 0; j < count; j++) {
+    let size = (labels[j] as Uint8Array).length;
+    for (let k = sampleFrom[j] as number; k < (sampleFrom[j + 1] as number); k++) {
+      size += 12 + varint64Len(ts[sampleIdx[k] as number] as number);
+    }
+    bodySize[j] = size;
+    seriesBytes[j] = lenField(size);
+  }
+  const out: EncodedRequest[] = [];
+  let from = 0;
+  while (from < count) {
+    let to = from;
+    let total = 0;
+    while (to < count && (to === from || total + (seriesBytes[to] as number) <= maxBytes)) total += seriesBytes[to++] as number;
+    st.buf = Buffer.allocUnsafe(total);
+    st.pos = 0;
+    for (let j = from; j < to; j++) {
+      st.buf[st.pos++] = T_REQ_SERIES;
+      writeVarint32(bodySize[j] as number);
+      const l = labels[j] as Uint8Array;
+      st.buf.set(l, st.pos);
+      st.pos += l.length;
+      for (let k = sampleFrom[j] as number; k < (sampleFrom[j + 1] as number); k++) {
+        const i = sampleIdx[k] as number;
+        const t = ts[i] as number;
+        st.buf[st.pos++] = T_SERIES_SAMPLES;
+        st.buf[st.pos++] = 10 + varint64Len(t);
+        st.buf[st.pos++] = T_SAMPLE_VALUE;
+        copyValue(scan.bytes, scan.sampleValue[i] as number);
+        st.buf[st.pos++] = T_SAMPLE_TS;
+        writeVarint64(t);
+      }
+    }
+    if (st.pos !== total) throw new Error(`remote-write encoder wrote ${st.pos} bytes, expected ${total}`);
+    out.push({ body: st.buf, from, to });
+    st.buf = Buffer.alloc(0);
+    from = to;
+  }
+  return out;
 }

@@ -13,8 +13,12 @@ import type { Component, CreateSettings, Host, SignalConsumers } from '../../com
 import { errors, type StitchError } from '../../errors.js';
 import { readBody } from '../../internal/http-server/body.js';
 import { createHttpServer, type HttpServer } from '../../internal/http-server/server.js';
+import { createLazyMetrics } from '../../model/lazy-metrics.js';
 import { decodeWriteRequest } from '../../model/remote-write/decode.js';
+import { type ScannedWriteRequest, scannedLabels, scanWriteRequest } from '../../model/remote-write/scan.js';
 import { decompressBody } from '../../model/remote-write/snappy.js';
+import { REMOTE_WRITE_SOURCE_KIND, type RemoteWriteSource } from '../../model/remote-write/source.js';
+import type { MetricsData } from '../../model/types.js';
 import type { DropReason } from '../../telemetry/self-metrics.js';
 import { createReceiverCore, type RequestRefusal } from '../otlp/core.js';
 import type { PrometheusRemoteWriteReceiverConfig } from './config.js';
@@ -50,6 +54,21 @@ export function createPrometheusRemoteWriteReceiver(
 ): PrometheusRemoteWriteReceiver {
   const core = createReceiverCore(settings, next);
   const translator = createRemoteWriteToOtlp();
+  /**
+   * A request of plain float series travels unmaterialised (model/lazy-metrics.ts): the OTLP form
+   * is built only if a consumer reads it; the prometheusremotewrite exporter relays the bytes.
+   */
+  const lazySource = (scan: ScannedWriteRequest): RemoteWriteSource => ({
+    kind: REMOTE_WRITE_SOURCE_KIND,
+    points: scan.samples,
+    scan,
+    materialise: () => translator.translate(decodeWriteRequest(scan.bytes)).data,
+    seriesShape: (i) =>
+      translator.translate({
+        timeseries: [{ labels: scannedLabels(scan, i), samples: [{ value: 0, timestamp: 0 }], exemplars: [], histograms: [] }],
+        metadata: [],
+      }).data,
+  });
   const limit = config.max_request_body_size;
   let server: HttpServer | undefined;
   let port: number | undefined;
@@ -78,19 +97,29 @@ export function createPrometheusRemoteWriteReceiver(
         `unsupported Content-Encoding ${JSON.stringify(encoding ?? '')}; expected snappy`,
       );
     }
-    let data: ReturnType<typeof translator.translate>;
+    let data: MetricsData;
     try {
       // The body is read raw (snappy is not an HTTP content coding readBody knows).
       const body = await readBody(request.body as Readable, undefined, limit);
-      data = translator.translate(decodeWriteRequest(await decompressBody(body, limit)));
+      const raw = await decompressBody(body, limit);
+      const scan = scanWriteRequest(raw);
+      if (scan) {
+        if (scan.samples === 0) return reply.code(204).send();
+        data = createLazyMetrics(lazySource(scan));
+      } else {
+        // Anything beyond plain named float series (metadata, exemplars, histograms, target_info,
+        // invalid series or bytes): decode in full, which also says precisely what is wrong.
+        const t = translator.translate(decodeWriteRequest(raw));
+        if (t.invalidSeries > 0) settings.telemetry.dropped('metrics', t.invalidSeries, 'invalid_data' satisfies DropReason);
+        if (t.points === 0) return reply.code(204).send();
+        data = t.data;
+      }
     } catch (err) {
       const e = err as StitchError;
       if (e.code === errors.STITCH_ERR_BODY_TOO_LARGE.code) return refuse(reply, 'too_large', 413, e.message);
       return refuse(reply, 'decode_error', 400, e.message);
     }
-    if (data.invalidSeries > 0) settings.telemetry.dropped('metrics', data.invalidSeries, 'invalid_data' satisfies DropReason);
-    if (data.points === 0) return reply.code(204).send();
-    const outcome = await core.export('metrics', data.data, 'http', {
+    const outcome = await core.export('metrics', data, 'http', {
       clientAddress: request.socket.remoteAddress,
       ...(config.include_metadata ? { metadata: request.headers } : {}),
     });

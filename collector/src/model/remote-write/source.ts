@@ -1,0 +1,28 @@
+/**
+ * The lazy-batch source a remote-write receiver hands the pipeline (../lazy-metrics.ts): the
+ * scanned request bytes, plus how to see one series in OTLP form. The prometheusremotewrite
+ * exporter relays from it without materialising (exporters/prometheus-remote-write/relay.ts).
+ */
+import { type MetricsSource, metricsSource } from '../lazy-metrics.js';
+import type { MetricsData } from '../types.js';
+import type { ScannedWriteRequest } from './scan.js';
+
+/** `MetricsSource.kind` of remote-write batches. */
+export const REMOTE_WRITE_SOURCE_KIND = 'prometheus-remote-write';
+
+/** A remote-write request carried unmaterialised. */
+export interface RemoteWriteSource extends MetricsSource {
+  readonly kind: typeof REMOTE_WRITE_SOURCE_KIND;
+  readonly scan: ScannedWriteRequest;
+  /**
+   * Series `i` alone, in the OTLP form `materialise` would give it, with one placeholder sample
+   * (value 0 at time 0): what its labels become, for consumers that cache that per series.
+   */
+  seriesShape(i: number): MetricsData;
+}
+
+/** The remote-write source of a batch nobody has materialised yet, else undefined. */
+export function remoteWriteSource(data: MetricsData): RemoteWriteSource | undefined {
+  const source = metricsSource(data);
+  return source?.kind === REMOTE_WRITE_SOURCE_KIND ? (source as RemoteWriteSource) : undefined;
+}
