@@ -65,6 +65,9 @@ export function decodeNode<T>(
   }
 }
 
+/** Keys whose values (and everything under them) may be credentials: never quoted in messages. */
+const SECRET_KEYS = /^(token|tokens|password|secret|client_secret|api_key|apikey|authorization|cookie|bearer_token|headers)$/i;
+
 interface MapState {
   readonly schema: z.ZodType;
   readonly data: unknown;
@@ -81,6 +84,10 @@ function mapIssue(issue: Issue, prefix: Path, s: MapState): void {
     return at.exact ? at.node.loc : (at.keyLoc ?? s.ctx.keyLoc);
   };
   const value = getAt(s.data, path);
+  // Never echo what may be a credential (`token: ...`, header values) into an error message.
+  const secret = full.some((k) => typeof k === 'string' && SECRET_KEYS.test(k));
+  const show = (v: unknown) =>
+    secret && (typeof v === 'string' || typeof v === 'number') ? `a ${typeof v} (value redacted)` : describeValue(v);
   const invalid = (message: string) =>
     s.problems.push(problem(errors.STITCH_ERR_CONFIG_INVALID_VALUE, [message], full, valueLoc()));
 
@@ -103,13 +110,13 @@ function mapIssue(issue: Issue, prefix: Path, s: MapState): void {
       return;
     }
     case 'invalid_type': {
-      invalid(`expected ${expectedName(issue.expected)}, got ${describeValue(value)}`);
+      invalid(`expected ${expectedName(issue.expected)}, got ${show(value)}`);
       return;
     }
     case 'invalid_value': {
       const options = issue.values.map((v) => JSON.stringify(v));
       const expected = options.length === 1 ? options[0] : `one of ${options.join(', ')}`;
-      invalid(`expected ${expected}, got ${describeValue(value)}`);
+      invalid(`expected ${expected}, got ${show(value)}`);
       return;
     }
     case 'too_small':
@@ -119,23 +126,23 @@ function mapIssue(issue: Issue, prefix: Path, s: MapState): void {
     }
     case 'invalid_format': {
       const base = isZodDefault(issue.message) ? `must be a valid ${issue.format}` : issue.message;
-      invalid(base.includes('got ') ? base : `${base}, got ${describeValue(value)}`);
+      invalid(base.includes('got ') ? base : `${base}, got ${show(value)}`);
       return;
     }
     case 'not_multiple_of': {
-      invalid(`must be a multiple of ${String(issue.divisor)}, got ${describeValue(value)}`);
+      invalid(`must be a multiple of ${String(issue.divisor)}, got ${show(value)}`);
       return;
     }
     case 'invalid_union': {
       if (issue.errors.length === 0) {
-        invalid(isZodDefault(issue.message) ? `invalid value ${describeValue(value)}` : issue.message);
+        invalid(isZodDefault(issue.message) ? `invalid value ${show(value)}` : issue.message);
         return;
       }
       // Every branch failed on the type of the value itself: list what would have been accepted.
       const typeOnly = issue.errors.every((b) => b.length === 1 && b[0]?.code === 'invalid_type' && b[0].path.length === 0);
       if (typeOnly) {
         const names = [...new Set(issue.errors.map((b) => expectedName((b[0] as { expected: string }).expected)))];
-        invalid(`expected ${names.join(' or ')}, got ${describeValue(value)}`);
+        invalid(`expected ${names.join(' or ')}, got ${show(value)}`);
         return;
       }
       // Otherwise report the branch that got furthest: the one with fewest top-level type errors, then fewest issues.
@@ -151,13 +158,13 @@ function mapIssue(issue: Issue, prefix: Path, s: MapState): void {
       return;
     }
     default: {
-      invalid(isZodDefault(issue.message) ? `invalid value, got ${describeValue(value)}` : withGot(issue.message, value));
+      invalid(isZodDefault(issue.message) ? `invalid value, got ${show(value)}` : withGot(issue.message, value, show));
     }
   }
 }
 
-function withGot(message: string, value: unknown): string {
-  return message.includes('got ') || value === undefined ? message : `${message}, got ${describeValue(value)}`;
+function withGot(message: string, value: unknown, show: (v: unknown) => string = describeValue): string {
+  return message.includes('got ') || value === undefined ? message : `${message}, got ${show(value)}`;
 }
 
 // zod's built-in messages start like this; a schema's own messages are kept as written.
