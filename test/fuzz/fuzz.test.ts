@@ -7,7 +7,7 @@
  *   exception type (a TypeError or RangeError escaping would be a crash in a receiver);
  * - what decodes can be counted and encoded again; a remote-write request the fast scanner
  *   accepts also decodes in full and translates (the receiver relies on that later);
- * - each decode takes < 250 ms (no hang) and the heap after all iterations is within 64 MiB of
+ * - each decode takes < 1 s (no hang; typical < 5 ms) and the heap after all iterations is within 64 MiB of
  *   where it started (no unbounded allocation);
  * - a few hundred mutated requests to a running collector (OTLP/HTTP, OTLP/gRPC, remote-write)
  *   each get an answer, only 2xx/4xx (never 5xx, never a reset), and the collector stays up.
@@ -31,7 +31,7 @@ import { post, type RunningCollector, seededRandom, startCollector, toProtobuf }
 
 const SEED = 0x5717c4;
 const ITERATIONS_PER_SEED = 3000;
-const DECODE_BUDGET_MS = 250;
+const DECODE_BUDGET_MS = 1000;
 const HEAP_BUDGET_BYTES = 64 * 1024 * 1024;
 
 // ------------------------------------------------------------------ valid seeds
