@@ -16,6 +16,7 @@ import { FactoryRegistry } from '../registry.js';
 import { DEFAULT_SHUTDOWN_TIMEOUT_MS, startCollector } from '../service/collector.js';
 import { componentsText } from './components.js';
 import { DashboardsUsageError, dashboardsCommand } from './dashboards.js';
+import { DemoUsageError, demoCommand } from './demo.js';
 import { tapCommand } from './tap.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
@@ -33,6 +34,8 @@ Usage:
       Print live samples of what passes a point of a running collector (needs the \`tap\` extension).
   stitch dashboards --out DIR [--tempo] [--grafana-url URL] ...
       Write the Grafana dashboards and provisioning files (stitch dashboards --help for options).
+  stitch demo [--rate N]
+      Collector on the embedded default + demo service + demo operator + traffic (what npm start runs).
   stitch --help | --version
 
 Exit codes: 0 ok, 1 invalid config or runtime failure, 2 usage error, 130 forced exit on a second signal.
@@ -118,6 +121,8 @@ export async function main(argv: string[]): Promise<number> {
     if (argv[0] === 'dashboards') return await dashboardsCommand(argv.slice(1));
     // `tap` has its own flags (cli/tap.ts).
     if (argv[0] === 'tap') return await tapCommand(argv.slice(1));
+    // `demo` has its own flags (cli/demo.ts).
+    if (argv[0] === 'demo') return await demoCommand(argv.slice(1));
     const { values, positionals } = parse(argv);
     if (values.version) {
       process.stdout.write(`stitch ${VERSION}\n`);
@@ -146,7 +151,7 @@ export async function main(argv: string[]): Promise<number> {
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }
   } catch (err) {
-    if (err instanceof UsageError || err instanceof DashboardsUsageError) {
+    if (err instanceof UsageError || err instanceof DashboardsUsageError || err instanceof DemoUsageError) {
       process.stderr.write(`stitch: ${err.message}\nRun "stitch --help" for usage.\n`);
       return 2;
     }
