@@ -8,6 +8,13 @@ const NANOS_PER_MILLI = Long.fromNumber(1_000_000, true);
 export function nanosToMillis(nanos: Int64 | null | undefined): number {
   if (nanos === null || nanos === undefined) return 0;
   if (typeof nanos === 'number') return Math.floor(nanos / 1e6);
+  if (nanos.unsigned || nanos.high >= 0) {
+    // Exact without allocating (Long#div makes several Longs per call, per data point):
+    // 2^32 = 4294 * 1e6 + 967296, so ns / 1e6 = hi * 4294 + (hi * 967296 + lo) / 1e6, and
+    // hi * 967296 + lo < 2^53.
+    const hi = nanos.high >>> 0;
+    return hi * 4294 + Math.floor((hi * 967296 + (nanos.low >>> 0)) / 1e6);
+  }
   return nanos.div(NANOS_PER_MILLI).toNumber();
 }
 
