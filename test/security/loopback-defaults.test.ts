@@ -1,9 +1,9 @@
 /**
  * Every listener Stitch ships binds to loopback unless the config says otherwise: each
  * receiver's and extension's default endpoint (the OTLP protocols with every default, the
- * remote-write receiver, health_check, and whatever query API or web view is registered), and
- * the self-metrics endpoint. Exporters are left out: their endpoints are where data goes, not
- * where Stitch listens.
+ * remote-write receiver, health_check), the listening exporters (the `local` web view and its
+ * JSON query API, Prometheus pull), and the self-metrics endpoint. Other exporters' endpoints are
+ * where data goes, not where Stitch listens.
  */
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_METRICS_HOST } from '../../collector/src/config/index.js';
@@ -34,21 +34,34 @@ const ENABLE_ALL: Record<string, Record<string, unknown>> = {
   otlp: { protocols: { http: {}, grpc: {} } },
 };
 
-describe('listeners bind to loopback by default', () => {
-  const listeners = builtinFactories.filter((f) => f.kind === 'receiver' || f.kind === 'extension');
+/** Exporters that listen rather than send: the local view with its JSON query API, Prometheus pull. */
+const LISTENING_EXPORTERS = new Set(['local', 'prometheus']);
 
-  it('covers the listening components', () => {
+/** The config a component gets with every default (plus its exampleConfig when defaults alone are invalid). */
+function defaults(f: (typeof builtinFactories)[number]): { config: unknown; given: Set<string> } {
+  const enable = ENABLE_ALL[f.type] ?? {};
+  const plain = f.configSchema.safeParse(enable);
+  if (plain.success) return { config: plain.data, given: new Set() };
+  // A required option has no default: what the example supplies is not a default, so skip it.
+  const example = f.exampleConfig ?? {};
+  return { config: f.configSchema.parse({ ...example, ...enable }), given: new Set(endpoints(example).map(([p]) => p)) };
+}
+
+describe('listeners bind to loopback by default', () => {
+  const listeners = builtinFactories.filter(
+    (f) => f.kind === 'receiver' || f.kind === 'extension' || (f.kind === 'exporter' && LISTENING_EXPORTERS.has(f.type)),
+  );
+
+  it('covers the listening components, the query API included', () => {
     const types = listeners.map((f) => f.type);
-    for (const t of ['otlp', 'prometheusremotewrite', 'health_check']) expect(types).toContain(t);
+    for (const t of ['otlp', 'prometheusremotewrite', 'health_check', 'local']) expect(types).toContain(t);
   });
 
   for (const factory of listeners) {
     it(`${factory.kind} ${factory.type}: every default endpoint is loopback`, () => {
-      const base = factory.exampleConfig ?? {};
-      const parsed = factory.configSchema.safeParse({ ...base, ...(ENABLE_ALL[factory.type] ?? {}) });
-      // Components whose defaults alone are invalid have an exampleConfig; anything else must parse.
-      expect(parsed.success, JSON.stringify(parsed.error?.issues)).toBe(true);
-      for (const [path, ep] of endpoints(parsed.data)) {
+      const { config, given } = defaults(factory);
+      for (const [path, ep] of endpoints(config)) {
+        if (given.has(path)) continue;
         expect(LOOPBACK.has(host(ep)), `${factory.type}.${path} defaults to ${ep}`).toBe(true);
       }
     });
@@ -72,6 +85,7 @@ describe('listeners bind to loopback by default', () => {
       'otlp.protocols.grpc.endpoint': 'localhost:4317',
       'prometheusremotewrite.endpoint': 'localhost:9090',
       'health_check.endpoint': 'localhost:13133',
+      'local.endpoint': '127.0.0.1:13190',
     });
   });
 });
