@@ -10,7 +10,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
-import { KubeConfig } from '@kubernetes/client-node';
+import type { KubeConfig } from '@kubernetes/client-node';
 import { errors, type StitchError } from '../../../errors.js';
 import type { KubeStatus, WatchEvent } from './types.js';
 
@@ -91,8 +91,16 @@ interface Transport {
   reload(): void;
 }
 
-function kubeConfigFor(options: KubeConnectionOptions): KubeConfig {
-  const kc = new KubeConfig();
+/**
+ * Loaded on first use: @kubernetes/client-node costs ~45 MiB of RSS, which a collector without a
+ * k8sattributes processor (or with `auth_type: none`) should not pay.
+ */
+async function loadKubeConfigClass(): Promise<typeof KubeConfig> {
+  return (await import('@kubernetes/client-node')).KubeConfig;
+}
+
+function kubeConfigFor(KubeConfigClass: typeof KubeConfig, options: KubeConnectionOptions): KubeConfig {
+  const kc = new KubeConfigClass();
   if (options.auth_type === 'serviceAccount') {
     if (!process.env.KUBERNETES_SERVICE_HOST || !process.env.KUBERNETES_SERVICE_PORT) {
       throw errors.STITCH_ERR_K8S_CONFIG([
@@ -127,9 +135,10 @@ async function createTransport(options: KubeConnectionOptions): Promise<Transpor
         : new http.Agent({ keepAlive: true });
     return { server, agent, headers: async () => ({}), reload: () => {} };
   }
+  const KubeConfigClass = await loadKubeConfigClass();
   let kc: KubeConfig;
   try {
-    kc = kubeConfigFor(options);
+    kc = kubeConfigFor(KubeConfigClass, options);
   } catch (err) {
     if ((err as StitchError).code === 'STITCH_ERR_K8S_CONFIG') throw err;
     throw errors.STITCH_ERR_K8S_CONFIG([options.auth_type, (err as Error).message], { cause: err });
@@ -162,7 +171,7 @@ async function createTransport(options: KubeConnectionOptions): Promise<Transpor
     },
     reload() {
       try {
-        kc = kubeConfigFor(options);
+        kc = kubeConfigFor(KubeConfigClass, options);
       } catch {
         // keep the previous credentials; the next 401 tries again
       }
