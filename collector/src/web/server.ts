@@ -31,12 +31,14 @@ const FILES: Record<string, string> = {
   '/': 'index.html',
   '/app.js': 'app.js',
   '/style.css': 'style.css',
+  '/favicon.svg': 'favicon.svg',
 };
 
 const TYPES: Record<string, string> = {
   html: 'text/html; charset=utf-8',
   js: 'text/javascript; charset=utf-8',
   css: 'text/css; charset=utf-8',
+  svg: 'image/svg+xml',
 };
 
 /** Headers on every response of the view. */
@@ -65,7 +67,7 @@ export async function loadStaticFiles(): Promise<Map<string, StaticFile>> {
   return out;
 }
 
-/** Adds the view's routes to `app`: `/`, `/app.js`, `/style.css`, `/api/v1/local/overview`, `/api/v1/local/search?id=`. */
+/** Adds the view's routes to `app`: `/`, `/app.js`, `/style.css`, `/favicon.svg`, `/api/v1/local/overview`, `/api/v1/local/search?id=`. */
 export async function mountLocalView(app: FastifyInstance, source: LocalViewSource): Promise<void> {
   const files = await loadStaticFiles();
   app.addHook('onSend', async (_request, reply, payload) => {
