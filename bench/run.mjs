@@ -39,6 +39,7 @@ const KNOWN = {
     ...(q ? ['--lines', '50000'] : []),
   ],
   'remote-write-encode': ['--seconds', q ? '1' : '3'],
+  'relay-stages': ['--iterations', q ? '500' : '3000'],
   'otlp-receive': ['--seconds', q ? '2' : '5'],
   'remote-write-relay': ['--seconds', q ? '2' : '5'],
   'loki-push': ['--seconds', q ? '1' : '3'],
