@@ -10,7 +10,8 @@
  *   npm run bench -- --quick            shorter runs (a smoke test of the harness)
  *
  * Needs `npm run build` first (benchmarks load collector/dist). Scripts in bench/ that are not
- * listed below still run, with no arguments; helpers (bench/lib/, servers) are skipped.
+ * listed below still run, with no arguments; helpers (bench/lib/, servers) and scratch files
+ * (`_*.mjs`, `*.tmp.mjs`) are skipped.
  */
 import { spawn } from 'node:child_process';
 import { readdirSync } from 'node:fs';
@@ -53,7 +54,7 @@ const dir = fileURLToPath(new URL('.', import.meta.url));
 const found = readdirSync(dir)
   .filter((f) => f.endsWith('.mjs'))
   .map((f) => f.slice(0, -4))
-  .filter((n) => !HELPERS.has(n));
+  .filter((n) => !HELPERS.has(n) && !n.startsWith('_') && !n.includes('.tmp'));
 const order = [...Object.keys(KNOWN).filter((n) => found.includes(n)), ...found.filter((n) => !(n in KNOWN)).sort()];
 const only = values.only?.split(',');
 const skip = new Set(values.skip?.split(',') ?? []);
