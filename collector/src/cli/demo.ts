@@ -119,7 +119,13 @@ function startChild(name: string, file: string, env: NodeJS.ProcessEnv): Child {
   // Its own process group: Ctrl-C on a terminal reaches only the demo, which then stops the
   // children in order (traffic first, collector last). If the demo dies, the children see the IPC
   // channel close and exit (examples/lib/child.ts).
-  const proc = spawn(process.execPath, [file], { env, stdio: ['ignore', 'ignore', 'pipe', 'ipc'], detached: true });
+  // The examples are TypeScript run directly: type stripping is on by default from Node 22.18 / 23.6;
+  // the flag turns it on for 22.15–22.17 (the oldest Node we support) and is a no-op after.
+  const proc = spawn(process.execPath, ['--experimental-strip-types', file], {
+    env,
+    stdio: ['ignore', 'ignore', 'pipe', 'ipc'],
+    detached: true,
+  });
   let tail = '';
   proc.stderr?.on('data', (d: Buffer) => {
     tail = (tail + d.toString()).slice(-4000);
