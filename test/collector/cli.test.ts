@@ -87,12 +87,15 @@ service:
   });
 
   it('collect: runs the default config, serves health and self-metrics, exits 0 on SIGTERM', async () => {
-    const [grpc, http, health, metrics] = await Promise.all([freePort(), freePort(), freePort(), freePort()]);
+    const [grpc, http, health, metrics, view, correlation, prom] = await Promise.all(Array.from({ length: 7 }, freePort));
     const p = runStitch(['collect', '--config', DEFAULT_CONFIG], {
       STITCH_OTLP_GRPC_ENDPOINT: `127.0.0.1:${grpc}`,
       STITCH_OTLP_HTTP_ENDPOINT: `127.0.0.1:${http}`,
       STITCH_HEALTH_ENDPOINT: `127.0.0.1:${health}`,
       STITCH_SELF_METRICS_PORT: String(metrics),
+      STITCH_LOCAL_VIEW_ENDPOINT: `127.0.0.1:${view}`,
+      STITCH_CORRELATION_ENDPOINT: `127.0.0.1:${correlation}`,
+      STITCH_PROMETHEUS_ENDPOINT: `127.0.0.1:${prom}`,
     });
     try {
       await p.waitFor('Everything is ready');

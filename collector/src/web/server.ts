@@ -22,10 +22,10 @@ export interface LocalViewSource {
 export const MAX_SEARCH_LENGTH = 256;
 
 /**
- * The static files sit in src/web/static and are not compiled: the same relative path finds them
- * from src/web (tests) and from dist/web (the build), since both are two levels below the package.
+ * The static files sit in collector/web (package assets, like proto/ and config/) and are not
+ * compiled: the same relative path finds them from src/web (tests) and dist/web (the build).
  */
-const STATIC_DIR = new URL('../../src/web/static/', import.meta.url);
+const STATIC_DIR = new URL('../../web/', import.meta.url);
 
 const FILES: Record<string, string> = {
   '/': 'index.html',
