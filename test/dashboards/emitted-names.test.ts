@@ -35,7 +35,7 @@ describe('instrumentation → prometheusremotewrite translation', () => {
       await new Promise((r) => setTimeout(r, 100));
     }
     await demo.stop();
-    const c = prometheusRemoteWriteConfigSchema.parse({});
+    const c = prometheusRemoteWriteConfigSchema.parse({ endpoint: 'http://127.0.0.1:9090/api/v1/write' });
     const translator = createTranslator({
       namespace: c.namespace,
       addMetricSuffixes: c.add_metric_suffixes,
