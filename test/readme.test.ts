@@ -24,3 +24,23 @@ describe('README', () => {
     expect(firstCode).toContain('npm test');
   });
 });
+
+describe('README configuration example', () => {
+  it('is a valid Stitch config', async () => {
+    const { writeFileSync, mkdtempSync } = await import('node:fs');
+    const { tmpdir } = await import('node:os');
+    const { join } = await import('node:path');
+    const { loadConfig, formatProblem } = await import('../collector/src/config/index.js');
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    const yaml = readme.split('## Configuration')[1]?.split('```yaml\n')[1]?.split('```')[0];
+    expect(yaml).toBeTruthy();
+    const file = join(mkdtempSync(join(tmpdir(), 'stitch-readme-')), 'config.yaml');
+    writeFileSync(file, yaml as string);
+    const result = loadConfig({
+      files: [file],
+      env: { PROMETHEUS_REMOTE_WRITE_URL: 'http://127.0.0.1:9090/api/v1/write' },
+      registry: new FactoryRegistry(),
+    });
+    expect(result.problems.map(formatProblem)).toEqual([]);
+  });
+});
