@@ -1,5 +1,5 @@
 /**
- * Runs the real `stitch` CLI (the built collector/dist/cli/main.js) as a child process, the way a
+ * Runs the real `stitch` CLI (collector/bin/stitch.js over the build) as a child process, the way a
  * user runs it, for end-to-end tests: start with config files, wait until ready, signal, collect
  * stdout/stderr and the exit code. Every wait is bounded.
  */
@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 /** Absolute path of the built CLI. */
-export const STITCH_BIN = fileURLToPath(new URL('../../collector/dist/cli/main.js', import.meta.url));
+export const STITCH_BIN = fileURLToPath(new URL('../../collector/bin/stitch.js', import.meta.url));
 
 /** A running or finished `stitch` process. */
 export interface StitchProcess {
