@@ -223,6 +223,7 @@ describe('pipeline graph', () => {
     };
     await expect(graph.startAll({ getExtension: () => undefined })).rejects.toMatchObject({ code: 'STITCH_ERR_COMPONENT_START' });
     expect(events).toContain('stop exporter/sink/one');
+    expect(events).toContain('stop receiver/fake'); // what its start left half done is released
   });
 });
 

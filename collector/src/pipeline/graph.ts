@@ -44,7 +44,7 @@ export interface PipelineGraph {
   readonly nodes: readonly GraphNode[];
   /** Each pipeline's entry consumer (after receivers, before the first processor). */
   readonly entries: ReadonlyMap<string, Consumer<unknown>>;
-  /** Starts every component downstream-first; on a failure, shuts down what started and rejects. */
+  /** Starts every component downstream-first; on a failure, shuts down what started (and the one that failed) and rejects. */
   startAll(host: Host): Promise<void>;
   /** Shuts every component down upstream-first; never rejects, logs failures. Idempotent. */
   shutdownAll(signal?: AbortSignal): Promise<void>;
@@ -279,7 +279,9 @@ function createRunner(nodes: GraphNode[], entries: Map<string, Consumer<unknown>
           await node.component.start(host);
           started.push(node);
         } catch (err) {
-          const upstreamFirst = nodes.filter((n) => started.includes(n));
+          // The failed component too: its start may have got part way (a listener bound, a timer
+          // set), and shutdown is safe without a completed start (the Collector shuts down all).
+          const upstreamFirst = nodes.filter((n) => n === node || started.includes(n));
           await shutdownNodes(upstreamFirst, AbortSignal.timeout(5000));
           throw errors.STITCH_ERR_COMPONENT_START([node.key, (err as Error).message], { cause: err });
         }
