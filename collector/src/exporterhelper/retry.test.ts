@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { errors } from '../errors.js';
 import { retryOnFailureSchema } from './config.js';
-import { Backoff, sendWithRetry } from './retry.js';
+import { Backoff, parseRetryAfter, sendWithRetry } from './retry.js';
 
 const fast = (over: Partial<Record<string, unknown>> = {}) =>
   retryOnFailureSchema.parse({
@@ -138,5 +138,15 @@ describe('sendWithRetry', () => {
     expect(out.kind).toBe('stopped');
     expect(Date.now() - t0).toBeLessThan(1000);
     expect(f.calls).toHaveLength(1);
+  });
+});
+
+describe('parseRetryAfter', () => {
+  it('reads Retry-After as seconds or an HTTP date', () => {
+    expect(parseRetryAfter('3')).toBe(3000);
+    expect(parseRetryAfter(new Date(10_000).toUTCString(), 4_000)).toBe(6000);
+    expect(parseRetryAfter('soon')).toBeUndefined();
+    expect(parseRetryAfter(undefined)).toBeUndefined();
+    expect(parseRetryAfter(['7', '9'])).toBe(7000); // a repeated header: the first value
   });
 });

@@ -52,6 +52,19 @@ export interface RetryOptions {
   random?: () => number;
 }
 
+/**
+ * An HTTP `Retry-After` header (delay-seconds or an HTTP date) in ms, for a push to put in
+ * `retryAfterMs`; undefined when absent or unreadable. Node gives a repeated header as a list:
+ * the first value counts.
+ */
+export function parseRetryAfter(value: string | readonly string[] | undefined, now = Date.now()): number | undefined {
+  const v = (typeof value === 'string' ? value : value?.[0])?.trim();
+  if (v === undefined || v === '') return undefined;
+  if (/^\d+$/.test(v)) return Number(v) * 1000;
+  const at = Date.parse(v);
+  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
+}
+
 /** Resolves after `ms`, or early with false when `signal` aborts. */
 export function sleep(ms: number, signal: AbortSignal): Promise<boolean> {
   if (signal.aborted) return Promise.resolve(false);

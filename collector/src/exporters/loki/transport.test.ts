@@ -2,7 +2,7 @@ import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EncodedRequest } from './encode.js';
-import { classify, createTransport, parseRetryAfter, rejectReason } from './transport.js';
+import { classify, createTransport, rejectReason } from './transport.js';
 
 const TLS = { insecure: false, insecure_skip_verify: false, min_version: '1.2' as const };
 
@@ -130,12 +130,5 @@ describe('loki transport', () => {
     expect(rejectReason(413, 'too big')).toBe('too_large');
     expect(rejectReason(400, 'something else')).toBe('bad_request');
     expect(classify(404, 'not found')).toMatchObject({ retryable: false, reason: 'bad_request' });
-  });
-
-  it('reads Retry-After as seconds or an HTTP date', () => {
-    expect(parseRetryAfter('3')).toBe(3000);
-    expect(parseRetryAfter(new Date(10_000).toUTCString(), 4_000)).toBe(6000);
-    expect(parseRetryAfter('soon')).toBeUndefined();
-    expect(parseRetryAfter(undefined)).toBeUndefined();
   });
 });

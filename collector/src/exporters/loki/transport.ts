@@ -5,6 +5,7 @@
  */
 import http from 'node:http';
 import https from 'node:https';
+import { parseRetryAfter } from '../../exporterhelper/retry.js';
 import { loadClientTls, type TlsClientConfig } from '../../internal/http-server/tls.js';
 import type { EncodedRequest } from './encode.js';
 
@@ -123,7 +124,7 @@ function abortMessage(abort: AbortSignal): string {
 
 /** Classifies a non-2xx answer. 429 and 5xx are retryable; every other status is permanent. */
 export function classify(status: number, message: string, retryAfter?: string | string[]): SendResult {
-  const retryAfterMs = parseRetryAfter(Array.isArray(retryAfter) ? retryAfter[0] : retryAfter);
+  const retryAfterMs = parseRetryAfter(retryAfter);
   if (status === 429 || status >= 500) {
     return { ok: false, status, retryable: true, message, ...(retryAfterMs !== undefined && { retryAfterMs }) };
   }
@@ -142,13 +143,4 @@ export function rejectReason(status: number, message: string): LokiRejectReason 
   if (m.includes('structured metadata')) return 'structured_metadata';
   if (m.includes('label')) return 'invalid_labels';
   return 'bad_request';
-}
-
-/** `Retry-After` as milliseconds: delta-seconds or an HTTP date; undefined when absent or invalid. */
-export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
-  if (value === undefined || value.trim() === '') return undefined;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  const date = Date.parse(v);
-  return Number.isNaN(date) ? undefined : Math.max(0, date - now);
 }

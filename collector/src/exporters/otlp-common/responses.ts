@@ -5,6 +5,7 @@
  */
 import * as grpc from '@grpc/grpc-js';
 import { errors, type StitchError } from '../../errors.js';
+import { parseRetryAfter } from '../../exporterhelper/retry.js';
 import { decodeStatus, type OtlpEncoding } from '../../model/otlp-codec.js';
 
 /** HTTP statuses the OTLP/HTTP spec says to retry. */
@@ -19,15 +20,6 @@ const RETRYABLE_GRPC = new Set<number>([
   grpc.status.UNAVAILABLE,
   grpc.status.DATA_LOSS,
 ]);
-
-/** `Retry-After` as delay-seconds or an HTTP date, in ms; undefined when absent or unreadable. */
-export function parseRetryAfter(value: string | undefined, now = Date.now()): number | undefined {
-  if (value === undefined || value.trim() === '') return undefined;
-  const v = value.trim();
-  if (/^\d+$/.test(v)) return Number(v) * 1000;
-  const at = Date.parse(v);
-  return Number.isNaN(at) ? undefined : Math.max(0, at - now);
-}
 
 /** The body's content type as a codec encoding (the Status of an error response). */
 function bodyEncoding(contentType: string | undefined): OtlpEncoding | undefined {
