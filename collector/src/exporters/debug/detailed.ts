@@ -13,8 +13,8 @@ import type {
   Resource,
   TracesData,
 } from '../../model/types.js';
-import { int64ToString, isSet } from '../../model/values.js';
-import { goFloat, goTime, hexId, severityName, spanKindName, statusCodeName, temporalityName, typedValue } from './text.js';
+import { idToHex, int64ToString, isSet } from '../../model/values.js';
+import { goFloat, goTime, severityName, spanKindName, statusCodeName, temporalityName, typedValue } from './text.js';
 
 /** Accumulates lines (one string per batch, written at once). */
 class Lines {
@@ -49,8 +49,8 @@ class Lines {
     this.add('Exemplars:');
     list.forEach((e, k) => {
       this.add(`Exemplar #${k}`);
-      this.add(`     -> Trace ID: ${hexId(e.traceId)}`);
-      this.add(`     -> Span ID: ${hexId(e.spanId)}`);
+      this.add(`     -> Trace ID: ${idToHex(e.traceId)}`);
+      this.add(`     -> Span ID: ${idToHex(e.spanId)}`);
       this.add(`     -> Timestamp: ${goTime(e.timeUnixNano)}`);
       if (isSet(e, 'asInt')) this.add(`     -> Value: ${int64ToString(e.asInt)}`);
       else if (isSet(e, 'asDouble')) this.add(`     -> Value: ${goFloat(e.asDouble)}`);
@@ -68,9 +68,9 @@ export function detailedTraces(data: TracesData): string {
       b.scope('ScopeSpans', j, ss.schemaUrl, ss.scope);
       ss.spans.forEach((span, k) => {
         b.add(`Span #${k}`);
-        b.field('Trace ID', hexId(span.traceId));
-        b.field('Parent ID', hexId(span.parentSpanId));
-        b.field('ID', hexId(span.spanId));
+        b.field('Trace ID', idToHex(span.traceId));
+        b.field('Parent ID', idToHex(span.parentSpanId));
+        b.field('ID', idToHex(span.spanId));
         b.field('Name', span.name);
         b.field('Kind', spanKindName(span.kind));
         if (span.traceState) b.field('TraceState', span.traceState);
@@ -93,8 +93,8 @@ export function detailedTraces(data: TracesData): string {
           b.add('Links:');
           span.links.forEach((l, n) => {
             b.add(`SpanLink #${n}`);
-            b.add(`     -> Trace ID: ${hexId(l.traceId)}`);
-            b.add(`     -> ID: ${hexId(l.spanId)}`);
+            b.add(`     -> Trace ID: ${idToHex(l.traceId)}`);
+            b.add(`     -> ID: ${idToHex(l.spanId)}`);
             b.add(`     -> TraceState: ${l.traceState ?? ''}`);
             b.add(`     -> DroppedAttributesCount: ${l.droppedAttributesCount ?? 0}`);
             b.attributes('     -> Attributes:', l.attributes);
@@ -122,8 +122,8 @@ export function detailedLogs(data: LogsData): string {
         if (r.eventName) b.add(`EventName: ${r.eventName}`);
         b.add(`Body: ${typedValue(r.body)}`);
         b.attributes('Attributes', r.attributes);
-        b.add(`Trace ID: ${hexId(r.traceId)}`);
-        b.add(`Span ID: ${hexId(r.spanId)}`);
+        b.add(`Trace ID: ${idToHex(r.traceId)}`);
+        b.add(`Span ID: ${idToHex(r.spanId)}`);
         b.add(`Flags: ${r.flags ?? 0}`);
       });
     });

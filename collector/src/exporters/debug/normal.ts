@@ -1,7 +1,7 @@
 /** The `normal` layout: a line per resource and scope, then about one line per record. */
 import type { InstrumentationScope, LogsData, Metric, MetricsData, Resource, TracesData } from '../../model/types.js';
-import { anyValueToString, int64ToString, isSet, pointValue } from '../../model/values.js';
-import { attributePairs, hexId } from './text.js';
+import { anyValueToString, idToHex, int64ToString, isSet, pointValue } from '../../model/values.js';
+import { attributePairs } from './text.js';
 
 function resourceLine(label: string, i: number, schemaUrl: string | undefined, resource: Resource | null | undefined): string {
   const schema = schemaUrl ? ` [${schemaUrl}]` : '';
@@ -31,7 +31,7 @@ export function normalTraces(data: TracesData): string {
       out += scopeLine('ScopeTraces', j, ss.schemaUrl, ss.scope);
       for (const span of ss.spans) {
         const attrs = attributePairs(span.attributes);
-        out += `${span.name} ${hexId(span.traceId)} ${hexId(span.spanId)}${attrs.length ? ` ${attrs.join(' ')}` : ''}\n`;
+        out += `${span.name} ${idToHex(span.traceId)} ${idToHex(span.spanId)}${attrs.length ? ` ${attrs.join(' ')}` : ''}\n`;
       }
     });
   });

@@ -5,11 +5,6 @@
 import type { AnyValue, Int64, KeyValue } from '../../model/types.js';
 import { anyValueToString, int64ToString, isSet } from '../../model/values.js';
 
-/** Lower-case hex of an ID, or '' when unset/empty. */
-export function hexId(id: Uint8Array | null | undefined): string {
-  return id && id.length > 0 ? Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('hex') : '';
-}
-
 /** A nanosecond timestamp as Go's time.Time.String() in UTC: `2020-02-11 20:26:12.000000321 +0000 UTC`. */
 export function goTime(nanos: Int64 | null | undefined): string {
   const ns = BigInt(int64ToString(nanos));

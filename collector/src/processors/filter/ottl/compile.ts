@@ -13,7 +13,7 @@ import type {
   Span,
   SpanEvent,
 } from '../../../model/types.js';
-import { isSet } from '../../../model/values.js';
+import { idToHex, isSet } from '../../../model/values.js';
 import { compileRe2 } from '../../internal/regex.js';
 import { type Node, OttlSyntaxError, type OttlValue, parseCondition } from './parser.js';
 
@@ -104,10 +104,6 @@ function toBigInt(v: unknown): bigint {
   return BigInt(l.toString());
 }
 
-function hex(id: Uint8Array | undefined): string {
-  return id && id.length > 0 ? Buffer.from(id.buffer, id.byteOffset, id.byteLength).toString('hex') : '';
-}
-
 function metricType(m: Metric | undefined): bigint {
   if (!m) return 0n;
   if (m.gauge) return 1n;
@@ -130,9 +126,9 @@ function spanTable(get: (f: Frame) => Span | undefined): PathTable {
       kind: (f) => BigInt(get(f)?.kind ?? 0),
       'status.code': (f) => BigInt(get(f)?.status?.code ?? 0),
       'status.message': (f) => get(f)?.status?.message ?? '',
-      'trace_id.string': (f) => hex(get(f)?.traceId),
-      'span_id.string': (f) => hex(get(f)?.spanId),
-      'parent_span_id.string': (f) => hex(get(f)?.parentSpanId),
+      'trace_id.string': (f) => idToHex(get(f)?.traceId),
+      'span_id.string': (f) => idToHex(get(f)?.spanId),
+      'parent_span_id.string': (f) => idToHex(get(f)?.parentSpanId),
       trace_state: (f) => get(f)?.traceState ?? '',
       start_time_unix_nano: (f) => toBigInt(get(f)?.startTimeUnixNano),
       end_time_unix_nano: (f) => toBigInt(get(f)?.endTimeUnixNano),
@@ -238,8 +234,8 @@ const TABLES: Record<OttlContext, PathTable> = {
       severity_text: (f) => f.log?.severityText ?? '',
       time_unix_nano: (f) => toBigInt(f.log?.timeUnixNano),
       observed_time_unix_nano: (f) => toBigInt(f.log?.observedTimeUnixNano),
-      'trace_id.string': (f) => hex(f.log?.traceId),
-      'span_id.string': (f) => hex(f.log?.spanId),
+      'trace_id.string': (f) => idToHex(f.log?.traceId),
+      'span_id.string': (f) => idToHex(f.log?.spanId),
       flags: (f) => BigInt(f.log?.flags ?? 0),
       event_name: (f) => f.log?.eventName ?? '',
       dropped_attributes_count: (f) => BigInt(f.log?.droppedAttributesCount ?? 0),
@@ -495,7 +491,7 @@ function pointsOf(m: Metric | undefined): { attributes: KeyValue[] }[] {
 function stringLike(v: OttlValue): string | null {
   if (v === null) return null;
   if (typeof v === 'string') return v;
-  if (v instanceof Uint8Array) return Buffer.from(v).toString('hex');
+  if (v instanceof Uint8Array) return idToHex(v);
   if (typeof v === 'object') return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? Number(x) : x));
   return String(v);
 }
