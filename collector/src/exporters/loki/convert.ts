@@ -14,7 +14,7 @@
 
 import { nowNanos } from '../../model/time.js';
 import type { AnyValue, Int64, KeyValue, LogRecord, LogsData, Resource } from '../../model/types.js';
-import { anyValueToString, idToHex, int64ToString, isSet } from '../../model/values.js';
+import { anyValueToString, getStringAttribute, idToHex, int64ToString, isSet } from '../../model/values.js';
 import type { LokiConfig } from './config.js';
 import {
   correlationIdOf,
@@ -147,8 +147,7 @@ export function createLogsMapper(config: LokiConfig): LogsMapper {
       else if (kv.key === HINT_FORMAT) format = lineFormat(anyValueToString(kv.value), format);
       else if (kv.key === HINT_TENANT) {
         const source = anyValueToString(kv.value);
-        const t = attrs.find((a) => a.key === source);
-        if (t) tenant = anyValueToString(t.value) || tenant;
+        tenant = getStringAttribute(attrs, source) || tenant;
       }
     }
     const candidates: Candidate[] = [];
@@ -328,8 +327,8 @@ export function createLogsMapper(config: LokiConfig): LogsMapper {
         else if (kv.key === HINT_TENANT && ctx.tenant === config.tenant_id) {
           // A resource-level tenant hint takes precedence (as in the contrib exporter).
           const source = anyValueToString(kv.value);
-          const t = attrs.find((a) => a.key === source);
-          if (t) tenant = anyValueToString(t.value) || undefined;
+          const t = getStringAttribute(attrs, source);
+          if (t !== undefined) tenant = t || undefined;
         }
       }
     }
@@ -439,9 +438,9 @@ function lineFormat(value: string, fallback: LineFormat): LineFormat {
   return value === 'json' || value === 'logfmt' || value === 'raw' ? value : fallback;
 }
 
+/** The attribute as a string; undefined when absent or empty. */
 function stringAttr(attrs: readonly KeyValue[], key: string): string | undefined {
-  for (const kv of attrs) if (kv.key === key) return anyValueToString(kv.value) || undefined;
-  return undefined;
+  return getStringAttribute(attrs, key) || undefined;
 }
 
 /**

@@ -13,7 +13,7 @@ import type {
   Span,
   SpanEvent,
 } from '../../../model/types.js';
-import { idToHex, isSet } from '../../../model/values.js';
+import { findAttribute, idToHex, isSet } from '../../../model/values.js';
 import { compileRe2 } from '../../internal/regex.js';
 import { type Node, OttlSyntaxError, type OttlValue, parseCondition } from './parser.js';
 
@@ -364,13 +364,8 @@ function compilePath(n: Extract<Node, { kind: 'path' }>, ctx: OttlContext): Gett
     return (f) => {
       const attrs = mapGetter(f);
       if (!attrs) return null;
-      let v: OttlValue = null;
-      for (let i = 0; i < attrs.length; i++) {
-        if ((attrs[i] as KeyValue).key === key) {
-          v = fromAnyValue((attrs[i] as KeyValue).value);
-          break;
-        }
-      }
+      const kv = findAttribute(attrs, key);
+      let v: OttlValue = kv ? fromAnyValue(kv.value) : null;
       for (const k of subKeys) {
         if (v === null || typeof v !== 'object' || Array.isArray(v) || v instanceof Uint8Array) return null;
         v = (v as Record<string, OttlValue>)[k] ?? null;

@@ -7,7 +7,7 @@ import { createHash } from 'node:crypto';
 import Long from 'long';
 import type { ConsumeContext } from '../../../component/component.js';
 import type { AnyValue, KeyValue } from '../../../model/types.js';
-import { anyValueToString, int64ToNumber, isSet, jsToAnyValue } from '../../../model/values.js';
+import { anyValueToString, findAttribute, int64ToNumber, isSet, jsToAnyValue } from '../../../model/values.js';
 import { compileRe2, namedGroups } from '../regex.js';
 import type { ActionConfig } from './config.js';
 
@@ -62,7 +62,7 @@ function compileSource(a: ActionConfig): Source {
   if (a.from_attribute) {
     const from = a.from_attribute;
     return (attrs) => {
-      const kv = find(attrs, from);
+      const kv = findAttribute(attrs, from);
       return orDefault(kv?.value ? copyValue(kv.value) : undefined);
     };
   }
@@ -89,11 +89,6 @@ function contextReader(key: string): (ctx: ConsumeContext | undefined) => AnyVal
   };
 }
 
-function find(attrs: readonly KeyValue[], key: string): KeyValue | undefined {
-  for (let i = 0; i < attrs.length; i++) if ((attrs[i] as KeyValue).key === key) return attrs[i];
-  return undefined;
-}
-
 function remove(attrs: KeyValue[], key: string): void {
   for (let i = attrs.length - 1; i >= 0; i--) if ((attrs[i] as KeyValue).key === key) attrs.splice(i, 1);
 }
@@ -109,13 +104,13 @@ function copyValue(v: AnyValue): AnyValue {
 function applyOne(a: CompiledAction, attrs: KeyValue[], ctx: ConsumeContext | undefined): void {
   switch (a.name) {
     case 'insert': {
-      if (find(attrs, a.key)) return;
+      if (findAttribute(attrs, a.key)) return;
       const v = (a.source as Source)(attrs, ctx);
       if (v) attrs.push({ key: a.key, value: v });
       return;
     }
     case 'update': {
-      const kv = find(attrs, a.key);
+      const kv = findAttribute(attrs, a.key);
       if (!kv) return;
       const v = (a.source as Source)(attrs, ctx);
       if (v) kv.value = v;
@@ -124,7 +119,7 @@ function applyOne(a: CompiledAction, attrs: KeyValue[], ctx: ConsumeContext | un
     case 'upsert': {
       const v = (a.source as Source)(attrs, ctx);
       if (!v) return;
-      const kv = find(attrs, a.key);
+      const kv = findAttribute(attrs, a.key);
       if (kv) kv.value = v;
       else attrs.push({ key: a.key, value: v });
       return;
@@ -142,20 +137,20 @@ function applyOne(a: CompiledAction, attrs: KeyValue[], ctx: ConsumeContext | un
       }
       return;
     case 'extract': {
-      const kv = find(attrs, a.key);
+      const kv = findAttribute(attrs, a.key);
       if (!kv?.value || !isSet(kv.value, 'stringValue')) return;
       const m = (a.regex as RegExp).exec(kv.value.stringValue as string);
       if (!m) return;
       for (const name of a.groups as readonly string[]) {
         const value = { stringValue: m.groups?.[name] ?? '' };
-        const target = find(attrs, name);
+        const target = findAttribute(attrs, name);
         if (target) target.value = value;
         else attrs.push({ key: name, value });
       }
       return;
     }
     case 'convert': {
-      const kv = find(attrs, a.key);
+      const kv = findAttribute(attrs, a.key);
       if (kv?.value) kv.value = convertValue(kv.value, a.convertTo as 'int' | 'double' | 'string');
     }
   }
