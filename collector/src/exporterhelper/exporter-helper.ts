@@ -12,6 +12,7 @@ import { Counter, type Registry } from 'prom-client';
 import type { Component, Consumer, CreateSettings, Host } from '../component/component.js';
 import { errors, StitchError } from '../errors.js';
 import { isStorageExtension, type StorageLease } from '../extensions/file-storage/extension.js';
+import { ThrottledLog } from '../internal/throttled-log.js';
 import { countItems } from '../model/count.js';
 import { encodeRequest } from '../model/otlp-codec.js';
 import type { Signal, SignalData } from '../model/types.js';
@@ -19,7 +20,6 @@ import type { QueueConfig, RetryConfig } from './config.js';
 import { DurableQueue } from './internal/durable-queue.js';
 import { MemoryQueue, type QueueEntry } from './internal/queue.js';
 import type { LogIo } from './internal/segment-log.js';
-import { ThrottledLog } from './internal/throttled-log.js';
 import { type RetryOutcome, sendWithRetry, sleep } from './retry.js';
 
 /** The shared exporter options, parsed (durations in ms). */
