@@ -9,12 +9,12 @@
  *   logged at most once per interval per reason. Only when every request of a batch was refused
  *   does `push` reject with a permanent error.
  */
-import type { Logger } from 'pino';
 import { Counter, type Registry } from 'prom-client';
 import { resolveAuthenticator } from '../../component/auth.js';
 import type { Component, CreateSettings, Host, SignalConsumers } from '../../component/component.js';
 import { errors } from '../../errors.js';
 import { createExporterHelper } from '../../exporterhelper/exporter-helper.js';
+import { ThrottledLog } from '../../internal/throttled-log.js';
 import type { LogsData } from '../../model/types.js';
 import type { LokiConfig } from './config.js';
 import { type ConvertedLogs, createLogsMapper, type MovedReason } from './convert.js';
@@ -76,27 +76,6 @@ function lokiMetrics(registry: Registry): LokiMetrics {
   };
 }
 
-/**
- * Logs a refusal at most once per interval per reason, with how many were suppressed since
- * (BatchSpanProcessorBase's "log the count once" idea).
- */
-function createRefusalLog(logger: Logger, intervalMs: number) {
-  const last = new Map<string, { at: number; suppressed: number }>();
-  return (reason: string, status: number, message: string, lines: number) => {
-    const now = Date.now();
-    const entry = last.get(reason);
-    if (entry && now - entry.at < intervalMs) {
-      entry.suppressed++;
-      return;
-    }
-    logger.warn(
-      { reason, status, lines, suppressed: entry?.suppressed ?? 0, loki_message: message },
-      'Loki refused a push request; its lines are dropped',
-    );
-    last.set(reason, { at: now, suppressed: 0 });
-  };
-}
-
 /** Creates the exporter (logs only). */
 export function createLokiExporter(
   settings: CreateSettings,
@@ -108,7 +87,7 @@ export function createLokiExporter(
   const metrics = lokiMetrics(telemetry.registry);
   const mapper = createLogsMapper(config);
   const encodeOptions: EncodeOptions = { encoding: config.encoding, gzip: config.compression === 'gzip' };
-  const logRefusal = createRefusalLog(settings.logger, deps.logIntervalMs ?? 60_000);
+  const refusals = new ThrottledLog(settings.logger, deps.logIntervalMs ?? 60_000);
   // Keyed by the batch object: the helper retries with the same object, so a retry resumes.
   const progress = new WeakMap<LogsData, Progress>();
   let transport = deps.transport;
@@ -165,7 +144,10 @@ export function createLokiExporter(
         const reason: LokiRejectReason = result.reason ?? 'bad_request';
         metrics.requests.inc({ component_id: id, outcome: 'rejected' });
         metrics.rejected.inc({ component_id: id, reason }, plan.lines);
-        logRefusal(reason, result.status, result.message, plan.lines);
+        refusals.note(reason, plan.lines, undefined, 'Loki refused a push request; its lines are dropped', {
+          status: result.status,
+          loki_message: result.message,
+        });
         p.rejectedLines += plan.lines;
         if (p.rejectedLines === p.lines) {
           if (progress.get(batch) === p) progress.delete(batch);
@@ -199,6 +181,7 @@ export function createLokiExporter(
     // Runs last, once the queue has drained: nothing uses the sockets any more.
     async shutdown() {
       transport?.close();
+      refusals.flush();
     },
   });
 

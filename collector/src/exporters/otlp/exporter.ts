@@ -29,7 +29,7 @@ export function createOtlpExporter(
   config: OtlpExporterConfig,
   signals: readonly Signal[],
 ): Component & { consumers: SignalConsumers } {
-  const reportPartial = createPartialSuccessReporter(settings);
+  const partials = createPartialSuccessReporter(settings);
   const { target, scheme } = parseGrpcEndpoint(config.endpoint);
   let client: grpc.Client | undefined;
   let auth: ClientAuthenticator | undefined;
@@ -62,7 +62,7 @@ export function createOtlpExporter(
       } catch {
         partial = undefined; // accepted; an unreadable response changes nothing
       }
-      if (partial) reportPartial(signal, partial);
+      if (partial) partials.report(signal, partial);
     };
 
   const helpers = new Map<Signal, ExporterHelper<Signal>>();
@@ -100,6 +100,7 @@ export function createOtlpExporter(
     async shutdown(signal?: AbortSignal) {
       await Promise.all([...helpers.values()].map((h) => h.shutdown(signal)));
       client?.close();
+      partials.flush();
     },
   };
 }

@@ -77,7 +77,7 @@ export function createOtlpHttpExporter(
   const encoding: OtlpEncoding = config.encoding === 'json' ? 'json' : 'protobuf';
   const contentType = encoding === 'json' ? 'application/json' : 'application/x-protobuf';
   const compression = config.compression;
-  const reportPartial = createPartialSuccessReporter(settings);
+  const partials = createPartialSuccessReporter(settings);
   const urls = new Map<Signal, URL>();
   for (const signal of signals) {
     const url = signalUrl(config, signal);
@@ -119,7 +119,7 @@ export function createOtlpHttpExporter(
         } catch {
           partial = undefined; // the data was accepted; an unreadable response body changes nothing
         }
-        if (partial) reportPartial(signal, partial);
+        if (partial) partials.report(signal, partial);
         return;
       }
       throw httpResponseError(settings.id, answer.statusCode, answer, answer.body);
@@ -146,6 +146,7 @@ export function createOtlpHttpExporter(
       // The helpers drain their queues first (they still need the agent), then the sockets close.
       await Promise.all([...helpers.values()].map((h) => h.shutdown(signal)));
       agent?.destroy();
+      partials.flush();
     },
   };
 }

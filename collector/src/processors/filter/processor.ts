@@ -8,6 +8,7 @@
  */
 import type { Component, ConsumeContext, Consumer, CreateSettings } from '../../component/component.js';
 import { errors } from '../../errors.js';
+import { ThrottledLog } from '../../internal/throttled-log.js';
 import type { LogsData, Metric, MetricsData, Signal, SignalData, TracesData } from '../../model/types.js';
 import { dataPointsOf } from '../attributes/processor.js';
 import { compileMatcher, includeExclude, type Matcher } from '../internal/matcher/index.js';
@@ -79,8 +80,7 @@ export function createFilterProcessor<S extends Signal>(
   }
   const active = !!(dropSpan || dropEvent || dropMetric || dropPoint || dropLog);
 
-  let lastErrorLog = 0;
-  let errorsSinceLog = 0;
+  const evaluationErrors = new ThrottledLog(settings.logger, ERROR_LOG_INTERVAL_MS);
   /** Evaluates with error_mode: a failing condition counts as false, unless `propagate`. */
   const check = (cond: Condition | undefined, f: Frame): boolean => {
     if (!cond) return false;
@@ -89,13 +89,7 @@ export function createFilterProcessor<S extends Signal>(
       return cond(f);
     } catch (err) {
       if (config.error_mode === 'ignore') {
-        errorsSinceLog++;
-        const now = Date.now();
-        if (now - lastErrorLog >= ERROR_LOG_INTERVAL_MS) {
-          settings.logger.warn({ err, errors: errorsSinceLog }, 'failed to evaluate a filter condition; treated as false');
-          lastErrorLog = now;
-          errorsSinceLog = 0;
-        }
+        evaluationErrors.note('evaluation_error', 1, err, 'failed to evaluate a filter condition; treated as false');
       }
       return false;
     }
@@ -185,6 +179,7 @@ export function createFilterProcessor<S extends Signal>(
     async start() {},
     async shutdown() {
       stopped = true;
+      evaluationErrors.flush();
     },
     consume(batch: SignalData[S], context?: ConsumeContext) {
       if (stopped) return Promise.reject(errors.STITCH_ERR_SHUTDOWN([settings.id]));
