@@ -27,6 +27,7 @@ const { values } = parseArgs({
     connections: { type: 'string', default: '100' },
     pipelining: { type: 'string', default: '10' },
     rounds: { type: 'string', default: '1' },
+    rate: { type: 'string', default: '0' },
     variants: { type: 'string', default: 'bare,stitch-metrics,stitch-full,fastify-otel' },
     verbose: { type: 'boolean', default: false },
   },
@@ -65,6 +66,7 @@ function cannon(port, seconds) {
     connections: Number(values.connections),
     pipelining: Number(values.pipelining),
     duration: seconds,
+    ...(Number(values.rate) > 0 ? { overallRate: Number(values.rate) } : {}),
   });
 }
 

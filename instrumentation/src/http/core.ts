@@ -5,16 +5,19 @@
  * express middleware and the node:http wrapper are thin adapters over {@link createHttpCore}.
  *
  * Hot path (measured in bench/instrumentation-overhead.mjs): per request one {@link RequestState}
- * object and, in full mode, the SDK span. Attribute sets are resolved once per route × method ×
- * status × scheme and cached; `http.server.active_requests` is a counter array read by an
- * observable instrument at collection time, so no SDK metric call happens per request.
+ * object, which is also the AsyncLocalStorage store (one `run` per request) and, on the lean
+ * path, the server span itself, encoded to OTLP protobuf when the request ends
+ * (./server-span.ts). IDs come from a random pool (../trace/ids.ts). Attribute sets and the
+ * span's constant bytes are resolved once per route × method × status × scheme and cached;
+ * `http.server.active_requests` is a counter array read by an observable instrument at
+ * collection time, so no SDK metric call happens per request. Without custom span processors
+ * (see setupTelemetry) no SDK span, span processor or attribute object is made per request.
  */
-import { randomUUID } from 'node:crypto';
 import type { IncomingHttpHeaders } from 'node:http';
 import {
   type Attributes,
   type Context,
-  context as otelContext,
+  isSpanContextValid,
   propagation,
   ROOT_CONTEXT,
   type Span,
@@ -24,12 +27,16 @@ import {
   trace,
 } from '@opentelemetry/api';
 import { isValidRequestId, REQUEST_ID, REQUEST_ID_HEADER } from '@stitch/correlation';
-import { type CorrelationContext, runWithCorrelation } from '../context.js';
+import { runInStore } from '../context.js';
 import { errors } from '../errors.js';
-import type { HistogramSeries } from '../metrics/histogram.js';
-import { requireTelemetry, type Telemetry } from '../setup/telemetry.js';
-import { getHttpMetrics, type HttpMetrics } from './metrics.js';
+import { type LeanTracing, leanTracing, requireTelemetry, type Telemetry } from '../setup/telemetry.js';
+import { newRequestId, newSpanId, newTraceId } from '../trace/ids.js';
+import { getHttpMetrics, type HttpMetrics, type SeriesEntry } from './metrics.js';
+import { RequestState } from './request-state.js';
 import { KNOWN_METHODS, methodIndex, OTHER_METHOD, REDACTED_HEADERS, UNMATCHED_ROUTE } from './semconv.js';
+import { recordServerSpan, type ServerSpanConfig, serverSpanChunks, serverSpanName } from './server-span.js';
+
+export { RequestState } from './request-state.js';
 
 /** Options shared by every HTTP adapter. */
 export interface HttpInstrumentationOptions {
@@ -60,31 +67,6 @@ export interface HttpInstrumentationOptions {
   recordQuery?: boolean;
 }
 
-/** Per-request state; also the request's correlation context (one object per request). */
-export class RequestState implements CorrelationContext {
-  requestId: string | undefined = undefined;
-  readonly rid: undefined = undefined;
-  traceId: string | undefined = undefined;
-  spanId: string | undefined = undefined;
-  /** The trace is sampled: exemplars may point at it. */
-  sampled = false;
-  span: Span | undefined = undefined;
-  otelContext: Context | undefined = undefined;
-  /** The error the framework reported, if any (for `error.type`). */
-  error: unknown = undefined;
-  ended = false;
-  /** The `traceresponse` header value, when enabled. */
-  traceResponse: string | undefined = undefined;
-  /** The route template, for adapters that learn it before the end (fastify's per-route hook). */
-  route: string | undefined = undefined;
-
-  constructor(
-    readonly startMs: number,
-    readonly method: number,
-    readonly https: boolean,
-  ) {}
-}
-
 /** Anything with `getHeader` (ServerResponse, fastify's Reply). */
 export interface ResponseHeaders {
   getHeader(name: string): unknown;
@@ -113,17 +95,17 @@ export interface HttpCore {
    * none matched. `status` 0 with `aborted` means the client went away before the response.
    */
   end(state: RequestState, route: string | undefined, status: number, response?: ResponseHeaders, aborted?: boolean): void;
-  /** Runs `fn(...args)` inside the request's correlation and OpenTelemetry contexts. */
+  /** Runs `fn(...args)` with the request as the correlation and OpenTelemetry context. */
   run<A extends unknown[], R>(state: RequestState, fn: (...args: A) => R, ...args: A): R;
 }
 
 const now = () => performance.now();
 
-function headerAttributes(prefix: string, names: readonly string[] | undefined): [string, string][] {
+function headerAttributes(prefix: string, names: readonly string[] | undefined): (readonly [string, string])[] {
   return (names ?? [])
     .map((n) => n.toLowerCase())
     .filter((n) => !REDACTED_HEADERS.has(n))
-    .map((n) => [n, `${prefix}.${n}`]);
+    .map((n) => [n, `${prefix}.${n}`] as const);
 }
 
 /** Builds the core for one adapter instance. Throws STITCH_ERR_INSTR_NO_TELEMETRY before setupTelemetry(). */
@@ -150,12 +132,8 @@ export function createHttpCore(options: HttpInstrumentationOptions = {}, who = '
   const ignoring = ignoreExact.size > 0 || ignoreRe.length > 0;
   const metrics: HttpMetrics = getHttpMetrics(telemetry);
   const tracer = telemetry.tracer;
-  const withOtelContext = otelContext.with.bind(otelContext) as (
-    ctx: Context,
-    fn: unknown,
-    self: unknown,
-    ...args: unknown[]
-  ) => unknown;
+  const lean: LeanTracing | undefined = tracing ? leanTracing(telemetry) : undefined;
+  const spanConfig: ServerSpanConfig = { requestHeaders: reqHeaders, responseHeaders: resHeaders, recordQuery };
 
   function isIgnored(url: string): boolean {
     const q = url.indexOf('?');
@@ -165,16 +143,15 @@ export function createHttpCore(options: HttpInstrumentationOptions = {}, who = '
     return false;
   }
 
-  function startSpan(state: RequestState, rawMethod: string | undefined, url: string, headers: IncomingHttpHeaders): void {
-    const parent = propagation.extract(ROOT_CONTEXT, headers);
-    const method = KNOWN_METHODS[state.method]!;
+  /** Start attributes of a server span, for the SDK path and custom samplers. */
+  function startAttributes(state: RequestState, url: string, headers: IncomingHttpHeaders): Attributes {
     const q = url.indexOf('?');
     const attributes: Attributes = {
-      'http.request.method': method,
+      'http.request.method': KNOWN_METHODS[state.method]!,
       'url.path': q === -1 ? url : url.slice(0, q),
       'url.scheme': state.https ? 'https' : 'http',
     };
-    if (state.method === OTHER_METHOD && rawMethod !== undefined) attributes['http.request.method_original'] = rawMethod;
+    if (state.methodOriginal !== undefined) attributes['http.request.method_original'] = state.methodOriginal;
     if (recordQuery && q !== -1) attributes['url.query'] = url.slice(q + 1);
     const ua = headers['user-agent'];
     if (ua !== undefined) attributes['user_agent.original'] = ua;
@@ -183,17 +160,76 @@ export function createHttpCore(options: HttpInstrumentationOptions = {}, who = '
       const v = headers[h];
       if (v !== undefined) attributes[attr] = Array.isArray(v) ? v : [v];
     }
-    const span = tracer.startSpan(state.method === OTHER_METHOD ? 'HTTP' : method, { kind: SpanKind.SERVER, attributes }, parent);
+    return attributes;
+  }
+
+  /** The lean path: IDs, parent and sampling decision on the state itself; no SDK objects. */
+  function startLeanSpan(lean: LeanTracing, state: RequestState, url: string, headers: IncomingHttpHeaders): void {
+    let parent: Context = ROOT_CONTEXT;
+    // Stitch's own propagator reads only these two headers: without them extraction is a no-op.
+    if (!lean.w3cPropagation || headers.traceparent !== undefined || headers.baggage !== undefined) {
+      parent = propagation.extract(ROOT_CONTEXT, headers);
+    }
+    const psc = parent === ROOT_CONTEXT ? undefined : trace.getSpanContext(parent);
+    const hasParent = psc !== undefined && isSpanContextValid(psc);
+    state.parent = parent;
+    state.lean = true;
+    state.spanId = newSpanId();
+    if (hasParent) {
+      state.traceId = psc.traceId;
+      state.parentSpanId = psc.spanId;
+      state.parentRemote = psc.isRemote === true;
+      state.traceState = psc.traceState;
+    } else {
+      state.traceId = newTraceId();
+    }
+    let sampled: boolean;
+    let recording: boolean;
+    switch (lean.inlineSampler) {
+      case 'parentbased_always_on':
+        sampled = hasParent ? (psc.traceFlags & TraceFlags.SAMPLED) !== 0 : true;
+        recording = sampled;
+        break;
+      case 'parentbased_always_off':
+        sampled = hasParent && (psc.traceFlags & TraceFlags.SAMPLED) !== 0;
+        recording = sampled;
+        break;
+      case 'always_on':
+        sampled = recording = true;
+        break;
+      case 'always_off':
+        sampled = recording = false;
+        break;
+      default: {
+        const attributes = startAttributes(state, url, headers);
+        const name = serverSpanName(state.method, undefined);
+        const r = lean.sampler.shouldSample(parent, state.traceId, name, SpanKind.SERVER, attributes, []);
+        sampled = r.decision === 2; // RECORD_AND_SAMPLED
+        recording = r.decision !== 0; // NOT_RECORD
+        if (r.traceState !== undefined) state.traceState = r.traceState;
+        if (recording && r.attributes !== undefined) state.setAttributes(r.attributes);
+      }
+    }
+    state.sampled = sampled;
+    state.recording = recording;
+    if (traceResponse) state.traceResponse = `00-${state.traceId}-${state.spanId}-${sampled ? '01' : '00'}`;
+  }
+
+  /** The SDK path (custom span processors or exporter): a real SDK span per request. */
+  function startSdkSpan(state: RequestState, url: string, headers: IncomingHttpHeaders): void {
+    const parent = propagation.extract(ROOT_CONTEXT, headers);
+    const attributes = startAttributes(state, url, headers);
+    const span = tracer.startSpan(serverSpanName(state.method, undefined), { kind: SpanKind.SERVER, attributes }, parent);
     const sc = span.spanContext();
+    state.parent = parent;
     state.span = span;
-    state.otelContext = trace.setSpan(parent, span);
     state.traceId = sc.traceId;
     state.spanId = sc.spanId;
     state.sampled = (sc.traceFlags & TraceFlags.SAMPLED) !== 0;
     if (traceResponse) state.traceResponse = `00-${sc.traceId}-${sc.spanId}-0${sc.traceFlags & TraceFlags.SAMPLED}`;
   }
 
-  function endSpan(
+  function endSdkSpan(
     state: RequestState,
     span: Span,
     route: string | undefined,
@@ -203,8 +239,7 @@ export function createHttpCore(options: HttpInstrumentationOptions = {}, who = '
   ) {
     if (route !== undefined) {
       span.setAttribute('http.route', route);
-      const method = KNOWN_METHODS[state.method]!;
-      span.updateName(`${state.method === OTHER_METHOD ? 'HTTP' : method} ${route}`);
+      span.updateName(serverSpanName(state.method, route));
     }
     if (status > 0) span.setAttribute('http.response.status_code', status);
     if (errorType !== undefined) {
@@ -239,11 +274,17 @@ export function createHttpCore(options: HttpInstrumentationOptions = {}, who = '
       const slot = state.method * 2 + (https ? 1 : 0);
       metrics.active[slot]!++;
       metrics.seen[slot] = 1;
+      if (state.method === OTHER_METHOD && method !== undefined) state.methodOriginal = method;
       if (requestIds) {
         const inbound = headers[REQUEST_ID_HEADER];
-        state.requestId = typeof inbound === 'string' && isValidRequestId(inbound) ? inbound : randomUUID();
+        state.requestId = typeof inbound === 'string' && isValidRequestId(inbound) ? inbound : newRequestId();
       }
-      if (tracing) startSpan(state, method, url, headers);
+      if (tracing) {
+        state.url = url;
+        state.headers = headers;
+        if (lean !== undefined) startLeanSpan(lean, state, url, headers);
+        else startSdkSpan(state, url, headers);
+      }
       return state;
     },
     end(state, route, status, response, aborted = false) {
@@ -252,11 +293,11 @@ export function createHttpCore(options: HttpInstrumentationOptions = {}, who = '
       const endMs = now();
       metrics.active[state.method * 2 + (state.https ? 1 : 0)]!--;
       const errorType = errorTypeOf(state, status, aborted);
-      const series: HistogramSeries = metrics.series(route ?? unmatchedRoute, state.method, state.https, status, errorType);
+      const entry: SeriesEntry = metrics.series(route ?? unmatchedRoute, state.method, state.https, status, errorType);
       const seconds = (endMs - state.startMs) / 1000;
       if (exemplars) {
         const traced = state.sampled;
-        series.recordWithExemplar(
+        entry.series.recordWithExemplar(
           seconds,
           performance.timeOrigin + endMs,
           traced ? state.traceId : undefined,
@@ -264,13 +305,21 @@ export function createHttpCore(options: HttpInstrumentationOptions = {}, who = '
           state.requestId,
         );
       } else {
-        series.record(seconds);
+        entry.series.record(seconds);
       }
-      if (state.span !== undefined) endSpan(state, state.span, route, status, errorType, response);
+      if (state.lean) {
+        if (state.sampled) {
+          const chunks = (entry.spanChunks ??= serverSpanChunks(state.method, state.https, route, status, errorType));
+          recordServerSpan(lean!.sink, state, chunks, route, errorType, response, endMs, spanConfig);
+        } else {
+          state.spanEnded = true;
+        }
+      } else if (state.span !== undefined) {
+        endSdkSpan(state, state.span, route, status, errorType, response);
+      }
     },
     run(state, fn, ...args) {
-      if (state.otelContext === undefined) return runWithCorrelation(state, fn, ...args);
-      return runWithCorrelation(state, withOtelContext, state.otelContext, fn, undefined, ...args) as never;
+      return runInStore(state, fn, ...args);
     },
   };
 }

@@ -17,14 +17,24 @@ import {
   METRIC_HTTP_SERVER_ACTIVE_REQUESTS,
   METRIC_HTTP_SERVER_REQUEST_DURATION,
 } from './semconv.js';
+import type { ServerSpanChunks } from './server-span.js';
 
 /** Routes cached per telemetry; beyond this, lookups go straight to the histogram (which caps series itself). */
 const MAX_CACHED_ROUTES = 1000;
 
-/** The cached series of one route: by (status, method, scheme) and, rarely, by error type. */
+/**
+ * One route × method × scheme × status × error type: its histogram series, and the server span's
+ * precomputed bytes for it (filled by the HTTP core on first use).
+ */
+export class SeriesEntry {
+  spanChunks: ServerSpanChunks | undefined = undefined;
+  constructor(readonly series: HistogramSeries) {}
+}
+
+/** The cached entries of one route: by (status, method, scheme) and, rarely, by error type. */
 class RouteSeries {
-  readonly byCode = new Map<number, HistogramSeries>();
-  byError: Map<string, HistogramSeries> | undefined;
+  readonly byCode = new Map<number, SeriesEntry>();
+  byError: Map<string, SeriesEntry> | undefined;
 }
 
 /** Shared HTTP metric state; see the module comment. */
@@ -56,11 +66,13 @@ export class HttpMetrics {
       });
   }
 
-  /** The series for one finished request; cached, so the attribute object is built once per combination. */
-  series(route: string, method: number, https: boolean, status: number, errorType: string | undefined): HistogramSeries {
+  /** The entry for one finished request; cached, so the attribute object is built once per combination. */
+  series(route: string, method: number, https: boolean, status: number, errorType: string | undefined): SeriesEntry {
     let r = this.routes.get(route);
     if (r === undefined) {
-      if (this.routes.size >= MAX_CACHED_ROUTES) return this.duration.series(attributes(route, method, https, status, errorType));
+      if (this.routes.size >= MAX_CACHED_ROUTES) {
+        return new SeriesEntry(this.duration.series(attributes(route, method, https, status, errorType)));
+      }
       r = new RouteSeries();
       this.routes.set(route, r);
     }
@@ -69,12 +81,16 @@ export class HttpMetrics {
       const key = `${method}|${https ? 1 : 0}|${status}|${errorType}`;
       r.byError ??= new Map();
       let s = r.byError.get(key);
-      if (s === undefined) r.byError.set(key, (s = this.duration.series(attributes(route, method, https, status, errorType))));
+      if (s === undefined) {
+        r.byError.set(key, (s = new SeriesEntry(this.duration.series(attributes(route, method, https, status, errorType)))));
+      }
       return s;
     }
     const code = (status * KNOWN_METHODS.length + method) * 2 + (https ? 1 : 0);
     let s = r.byCode.get(code);
-    if (s === undefined) r.byCode.set(code, (s = this.duration.series(attributes(route, method, https, status, errorType))));
+    if (s === undefined) {
+      r.byCode.set(code, (s = new SeriesEntry(this.duration.series(attributes(route, method, https, status, errorType)))));
+    }
     return s;
   }
 }

@@ -11,19 +11,10 @@
  * non-Error, or a TypeError / ReferenceError — the runtime faults that are Go's nil dereferences.
  */
 import { randomUUID } from 'node:crypto';
-import {
-  type Context,
-  context as otelContext,
-  ROOT_CONTEXT,
-  type Span,
-  SpanKind,
-  SpanStatusCode,
-  TraceFlags,
-  trace,
-} from '@opentelemetry/api';
+import { type Context, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
 import { CONTROLLER, OBJECT_NAME, OBJECT_NAMESPACE, RECONCILE_ID } from '@stitch/correlation';
 import type { Logger } from 'pino';
-import { type CorrelationContext, runWithCorrelation } from '../context.js';
+import { type CorrelationContext, LinkedContext, runInStore, SPAN_KEY, type StitchStore } from '../context.js';
 import { errors } from '../errors.js';
 import { requireTelemetry, type Telemetry } from '../setup/telemetry.js';
 import { type ControllerMetrics, controllerMetrics, type ReconcileResultLabel } from './metrics.js';
@@ -106,13 +97,13 @@ function isPanic(err: unknown): boolean {
   return !(err instanceof Error) || err instanceof TypeError || err instanceof ReferenceError;
 }
 
-class ReconcileState implements ReconcileContext {
+/** One reconcile: its context for the reconcile function, and the AsyncLocalStorage store (correlation + OTel context). */
+class ReconcileState implements ReconcileContext, StitchStore {
   readonly requestId = undefined;
   traceId: string | undefined = undefined;
   spanId: string | undefined = undefined;
   span: Span | undefined = undefined;
   sampled = false;
-  otelContext: Context | undefined = undefined;
   readonly objectNamespace: string | undefined;
   readonly objectName: string;
   constructor(
@@ -125,14 +116,24 @@ class ReconcileState implements ReconcileContext {
     this.objectNamespace = request.namespace;
     this.objectName = request.name;
   }
-}
 
-const withOtelContext = otelContext.with.bind(otelContext) as (
-  ctx: Context,
-  fn: unknown,
-  self: unknown,
-  ...args: unknown[]
-) => unknown;
+  get correlation(): CorrelationContext {
+    return this;
+  }
+
+  // A reconcile is a root: the only value of its context is its span.
+  getValue(key: symbol): unknown {
+    return key === SPAN_KEY ? this.span : undefined;
+  }
+
+  setValue(key: symbol, value: unknown): Context {
+    return new LinkedContext(this, key, value, this);
+  }
+
+  deleteValue(key: symbol): Context {
+    return new LinkedContext(this, key, undefined, this);
+  }
+}
 
 /** Wraps a reconcile function; see the module comment. */
 export function wrapReconciler(reconcile: Reconcile, options: WrapReconcilerOptions): WrappedReconciler {
@@ -172,7 +173,6 @@ export function wrapReconciler(reconcile: Reconcile, options: WrapReconcilerOpti
       state.traceId = sc.traceId;
       state.spanId = sc.spanId;
       state.sampled = (sc.traceFlags & TraceFlags.SAMPLED) !== 0;
-      state.otelContext = trace.setSpan(ROOT_CONTEXT, span);
     }
     m.active++;
     const start = performance.now();
@@ -180,11 +180,7 @@ export function wrapReconciler(reconcile: Reconcile, options: WrapReconcilerOpti
     let error: unknown;
     let failed = false;
     try {
-      result = await (state.otelContext === undefined
-        ? runWithCorrelation(state, invoke, state)
-        : (runWithCorrelation(state, withOtelContext, state.otelContext, invoke, undefined, state) as Promise<
-            ReconcileResult | undefined
-          >));
+      result = await runInStore(state, invoke, state);
     } catch (e) {
       failed = true;
       error = e;

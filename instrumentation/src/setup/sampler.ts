@@ -12,7 +12,24 @@ import {
 } from '@opentelemetry/sdk-trace';
 import { errors } from '../errors.js';
 
-/** The sampler from the environment; `parentbased_always_on` when unset (the spec's default). */
+/** Samplers whose decision the lean server-span path computes inline (no shouldSample call). */
+export type InlineSampler = 'always_on' | 'always_off' | 'parentbased_always_on' | 'parentbased_always_off';
+const INLINE = new WeakMap<Sampler, InlineSampler>();
+
+/** The inline kind of a sampler made by {@link samplerFromEnv}, else undefined (call shouldSample). */
+export function inlineSamplerKind(sampler: Sampler): InlineSampler | undefined {
+  return INLINE.get(sampler);
+}
+
+function inline(sampler: Sampler, kind: InlineSampler): Sampler {
+  INLINE.set(sampler, kind);
+  return sampler;
+}
+
+/**
+ * The sampler from the environment; `parentbased_always_on` when unset (the spec's default).
+ * Every request still gets a span under the default: sampling is a cost knob, not a requirement.
+ */
 export function samplerFromEnv(): Sampler {
   const name = (getStringFromEnv('OTEL_TRACES_SAMPLER') ?? 'parentbased_always_on').toLowerCase();
   const ratio = () => {
@@ -22,15 +39,15 @@ export function samplerFromEnv(): Sampler {
   };
   switch (name) {
     case 'always_on':
-      return new AlwaysOnSampler();
+      return inline(new AlwaysOnSampler(), 'always_on');
     case 'always_off':
-      return new AlwaysOffSampler();
+      return inline(new AlwaysOffSampler(), 'always_off');
     case 'traceidratio':
       return ratio();
     case 'parentbased_always_on':
-      return new ParentBasedSampler({ root: new AlwaysOnSampler() });
+      return inline(new ParentBasedSampler({ root: new AlwaysOnSampler() }), 'parentbased_always_on');
     case 'parentbased_always_off':
-      return new ParentBasedSampler({ root: new AlwaysOffSampler() });
+      return inline(new ParentBasedSampler({ root: new AlwaysOffSampler() }), 'parentbased_always_off');
     case 'parentbased_traceidratio':
       return new ParentBasedSampler({ root: ratio() });
     default:

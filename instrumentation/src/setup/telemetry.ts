@@ -4,28 +4,21 @@
  * - metrics: MeterProvider + PeriodicExportingMetricReader + the exemplar-carrying OTLP/HTTP
  *   exporter (../metrics/otlp-exporter.ts); Stitch's own histograms join through a MetricProducer;
  * - traces: TracerProvider + BatchSpanProcessor + OTLP/HTTP trace exporter (protobuf unless
- *   OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL=http/json), sampler from OTEL_TRACES_SAMPLER;
+ *   OTEL_EXPORTER_OTLP_[TRACES_]PROTOCOL=http/json), sampler from OTEL_TRACES_SAMPLER; the HTTP
+ *   server spans take the lean path (../trace/span-sink.ts: encoded per request, exported with
+ *   the SDK's OTLP transport) unless custom span processors, a custom span exporter or http/json
+ *   is configured, which then see the server spans as SDK spans;
  * - logs: LoggerProvider + BatchLogRecordProcessor + OTLP/HTTP log exporter (same protocol rule);
  * - endpoint, headers, timeouts from the standard OTEL_EXPORTER_OTLP_* variables (read by the
  *   SDK exporters), resource from OTEL_SERVICE_NAME / OTEL_RESOURCE_ATTRIBUTES and the
  *   Kubernetes downward API (./resource.ts);
- * - W3C trace-context + baggage propagation and an AsyncLocalStorage context manager, registered
- *   globally unless `registerGlobals: false`.
+ * - W3C trace-context + baggage propagation and the AsyncLocalStorage context manager that shares
+ *   its store with the correlation context (../context.ts), registered globally unless
+ *   `registerGlobals: false`.
  *
  * Tests inject exporters or readers and call `flush()`; nothing needs a sleep.
  */
-import {
-  type Attributes,
-  context,
-  type Logger,
-  logs,
-  type Meter,
-  metrics,
-  propagation,
-  type Tracer,
-  trace,
-} from '@opentelemetry/api';
-import { AsyncLocalStorageContextManager } from '@opentelemetry/context-async-hooks';
+import { type Attributes, type Logger, logs, type Meter, metrics, propagation, type Tracer, trace } from '@opentelemetry/api';
 import {
   CompositePropagator,
   getNumberFromEnv,
@@ -62,11 +55,13 @@ import {
   TracerProvider,
 } from '@opentelemetry/sdk-trace';
 import { ATTR_SERVICE_NAME } from '@opentelemetry/semantic-conventions';
+import { registerStitchContextManager } from '../context.js';
 import { errors } from '../errors.js';
 import { createOtlpMetricExporter } from '../metrics/otlp-exporter.js';
 import { INSTRUMENTATION_SCOPE, StitchMetricProducer } from '../metrics/producer.js';
+import { createSpanSink, type SpanSink } from '../trace/span-sink.js';
 import { buildResource } from './resource.js';
-import { samplerFromEnv } from './sampler.js';
+import { type InlineSampler, inlineSamplerKind, samplerFromEnv } from './sampler.js';
 
 /** Options of {@link setupTelemetry}. Everything is optional; the environment fills the rest. */
 export interface TelemetryOptions {
@@ -139,6 +134,23 @@ export interface Telemetry {
 }
 
 let current: Telemetry | undefined;
+
+/** What the HTTP adapters need for lean server spans (internal; not part of the public API). */
+export interface LeanTracing {
+  readonly sink: SpanSink;
+  readonly sampler: Sampler;
+  /** Decide inline instead of calling `sampler.shouldSample`. */
+  readonly inlineSampler: InlineSampler | undefined;
+  /** The global propagator is Stitch's W3C trace-context + baggage one: skip extraction when neither header is present. */
+  readonly w3cPropagation: boolean;
+}
+
+const LEAN = new WeakMap<Telemetry, LeanTracing>();
+
+/** The lean tracing setup of `telemetry`, or undefined when server spans must be SDK spans. */
+export function leanTracing(telemetry: Telemetry): LeanTracing | undefined {
+  return LEAN.get(telemetry);
+}
 
 /** The telemetry set up last and not shut down yet (what adapters use when given none). */
 export function getTelemetry(): Telemetry | undefined {
@@ -213,7 +225,18 @@ export function setupTelemetry(options: TelemetryOptions = {}): Telemetry {
             }),
         }),
       ]);
-  const tracerProvider = new TracerProvider({ resource, sampler: options.sampler ?? samplerFromEnv(), spanProcessors });
+  const sampler = options.sampler ?? samplerFromEnv();
+  const tracerProvider = new TracerProvider({ resource, sampler, spanProcessors });
+  // Lean server spans need to own the export: not when the app replaces processors or the
+  // exporter (they must see every span), nor for http/json (the lean encoder writes protobuf).
+  const spanSink =
+    tracesEnabled &&
+    options.spanProcessors === undefined &&
+    options.spanExporter === undefined &&
+    !useJson('TRACES') &&
+    !resource.asyncAttributesPending
+      ? createSpanSink({ resource, scope: INSTRUMENTATION_SCOPE, url: signalUrl(options.endpoint, 'v1/traces'), headers })
+      : undefined;
 
   // Logs.
   const logsEnabled = options.logs ?? getStringFromEnv('OTEL_LOGS_EXPORTER') !== 'none';
@@ -229,15 +252,18 @@ export function setupTelemetry(options: TelemetryOptions = {}): Telemetry {
   const loggerProvider = new LoggerProvider({ resource, processors: logProcessors });
 
   const undo: (() => void)[] = [];
+  let w3cPropagation = false;
   if (options.registerGlobals ?? true) {
     if (trace.setGlobalTracerProvider(tracerProvider)) undo.push(() => trace.disable());
     if (metrics.setGlobalMeterProvider(meterProvider)) undo.push(() => metrics.disable());
     if (logs.setGlobalLoggerProvider(loggerProvider)) undo.push(() => logs.disable());
     const propagator = new CompositePropagator({ propagators: [new W3CTraceContextPropagator(), new W3CBaggagePropagator()] });
-    if (propagation.setGlobalPropagator(propagator)) undo.push(() => propagation.disable());
-    const cm = new AsyncLocalStorageContextManager().enable();
-    if (context.setGlobalContextManager(cm)) undo.push(() => context.disable());
-    else cm.disable();
+    if (propagation.setGlobalPropagator(propagator)) {
+      w3cPropagation = true;
+      undo.push(() => propagation.disable());
+    }
+    const undoContext = registerStitchContextManager();
+    if (undoContext !== undefined) undo.push(undoContext);
   }
 
   let shutdownPromise: Promise<void> | undefined;
@@ -254,19 +280,22 @@ export function setupTelemetry(options: TelemetryOptions = {}): Telemetry {
     tracesEnabled,
     async flush() {
       // Spans and logs first: an exemplar may point at a span, so let the span land no later than the metric.
-      await Promise.all([tracerProvider.forceFlush(), loggerProvider.forceFlush()]);
+      await Promise.all([tracerProvider.forceFlush(), spanSink?.forceFlush(), loggerProvider.forceFlush()]);
       await meterProvider.forceFlush();
     },
     shutdown() {
       shutdownPromise ??= (async () => {
         if (current === telemetry) current = undefined;
-        await Promise.allSettled([tracerProvider.shutdown(), loggerProvider.shutdown()]);
+        await Promise.allSettled([tracerProvider.shutdown(), spanSink?.shutdown(), loggerProvider.shutdown()]);
         await Promise.allSettled([meterProvider.shutdown()]);
         for (const u of undo.reverse()) u();
       })();
       return shutdownPromise;
     },
   };
+  if (spanSink !== undefined) {
+    LEAN.set(telemetry, { sink: spanSink, sampler, inlineSampler: inlineSamplerKind(sampler), w3cPropagation });
+  }
   current = telemetry;
   return telemetry;
 }
