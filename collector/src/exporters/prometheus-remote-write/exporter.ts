@@ -20,17 +20,26 @@ import { createExporterHelper, type ExporterHelper } from '../../exporterhelper/
 import { fileStorageConfigSchema } from '../../extensions/file-storage/config.js';
 import { createFileStorage } from '../../extensions/file-storage/extension.js';
 import { loadClientTls } from '../../internal/http-server/tls.js';
-import { encodeScannedSeries, encodeWriteRequests } from '../../model/remote-write/encode.js';
+import { otlpMetricsSource } from '../../model/otlp-metrics/source.js';
+import {
+  encodeSampleSeries,
+  encodeScannedSeries,
+  encodeWriteRequests,
+  VALUE_NUMBER,
+  VALUE_STALE,
+} from '../../model/remote-write/encode.js';
 import type { ScannedWriteRequest } from '../../model/remote-write/scan.js';
 import { compressBody } from '../../model/remote-write/snappy.js';
 import { remoteWriteSource } from '../../model/remote-write/source.js';
 import type { MetricMetadata, TimeSeries } from '../../model/remote-write/types.js';
+import { STALE_NAN } from '../../model/remote-write/types.js';
 import type { MetricsData, Signal } from '../../model/types.js';
 import { createRemoteWriteClient, type RemoteWriteClient } from './client.js';
 import type { PrometheusRemoteWriteConfig } from './config.js';
+import { createOtlpTranscoder, type TranscodedLane } from './otlp-transcode.js';
 import { createRelay, type RelayPlan, type RelaySeries } from './relay.js';
 import { SeriesGuard, sameValue } from './series-guard.js';
-import { createTranslator, type Translation } from './translate.js';
+import { createTranslator, type TranslateOptions, type Translation } from './translate.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string })
   .version;
@@ -105,7 +114,7 @@ export function createPrometheusRemoteWriteExporter(
 ): PrometheusRemoteWriteExporter {
   const { logger, telemetry } = settings;
   const componentId = settings.id;
-  const translator = createTranslator({
+  const translateOptions: TranslateOptions = {
     namespace: config.namespace,
     addMetricSuffixes: config.add_metric_suffixes,
     externalLabels: config.external_labels,
@@ -115,11 +124,21 @@ export function createPrometheusRemoteWriteExporter(
     exportCreatedMetric: config.export_created_metric.enabled,
     sendMetadata: config.send_metadata,
     exponentialHistograms: config.exponential_histograms,
-  });
+  };
+  const translator = createTranslator(translateOptions);
   const guard = new SeriesGuard(MAX_TRACKED_SERIES);
   const lanes = Array.from({ length: config.remote_write_queue.num_consumers }, () => new Lane());
   const relay = createRelay({
     translator,
+    lanes: lanes.length,
+    laneOf: (key) => seriesHash(key) % lanes.length,
+    maxEntries: MAX_RELAY_SERIES,
+  });
+  const transcoder = createOtlpTranscoder({
+    translator,
+    pointTranslator: createTranslator({ ...translateOptions, targetInfo: false }),
+    // Metadata and `_created` series are per batch, not per point: those configs take the full path.
+    fastPath: !translateOptions.sendMetadata && !translateOptions.exportCreatedMetric,
     lanes: lanes.length,
     laneOf: (key) => seriesHash(key) % lanes.length,
     maxEntries: MAX_RELAY_SERIES,
@@ -216,6 +235,50 @@ export function createPrometheusRemoteWriteExporter(
     }
   };
 
+  /**
+   * The OTLP fast path's shard (./otlp-transcode.ts): one sample per series, the guard rules of
+   * SeriesGuard.filter, encoded from the flat arrays.
+   */
+  const sendTranscoded = async (bytes: Buffer, lane: TranscodedLane, abort: AbortSignal) => {
+    const c = client;
+    if (!c) throw errors.STITCH_ERR_SHUTDOWN([componentId]);
+    const sampleValueOf = (j: number) => {
+      const at = lane.valueAt[j] as number;
+      return at === VALUE_STALE ? STALE_NAN : at === VALUE_NUMBER ? (lane.value[j] as number) : bytes.readDoubleLE(at);
+    };
+    const n = lane.labels.length;
+    const labels: Buffer[] = [];
+    const keys: string[] = [];
+    const ts: number[] = [];
+    const valueAt: number[] = [];
+    const value: number[] = [];
+    let outOfOrder = 0;
+    for (let j = 0; j < n; j++) {
+      const key = lane.keys[j] as string;
+      const t = lane.ts[j] as number;
+      const prev = guard.peek(key);
+      if (prev && t <= prev.timestamp) {
+        if (!(t === prev.timestamp && sameValue(sampleValueOf(j), prev.value))) outOfOrder++;
+        continue;
+      }
+      labels.push(lane.labels[j] as Buffer);
+      keys.push(key);
+      ts.push(t);
+      valueAt.push(lane.valueAt[j] as number);
+      value.push(lane.value[j] as number);
+    }
+    if (outOfOrder > 0) countOutOfOrder(outOfOrder);
+    const batch = { count: labels.length, labels, ts, valueAt, value, src: bytes };
+    for (const req of encodeSampleSeries(batch, config.max_batch_size_bytes)) {
+      await c.send(await compressBody(req.body), abort);
+      for (let j = req.from; j < req.to; j++) {
+        const at = valueAt[j] as number;
+        const v = at === VALUE_STALE ? STALE_NAN : at === VALUE_NUMBER ? (value[j] as number) : bytes.readDoubleLE(at);
+        guard.commitLast(keys[j] as string, ts[j] as number, v);
+      }
+    }
+  };
+
   /** Sends one shard's series in order, committing each request's series once it is accepted. */
   const sendShard = async (series: TimeSeries[], keys: string[], metadata: MetricMetadata[], abort: AbortSignal) => {
     const c = client;
@@ -263,8 +326,18 @@ export function createPrometheusRemoteWriteExporter(
     // Remote-write nobody materialised: relay the bytes (./relay.ts); else translate.
     const source = remoteWriteSource(data);
     const plan = source ? relay.plan(source) : undefined;
+    const otlp = source ? undefined : otlpMetricsSource(data);
+    const transcoded = otlp ? transcoder.plan(otlp) : undefined;
     let jobs: Promise<void>[];
-    if (plan) {
+    if (transcoded) {
+      if (transcoded.unsupported > 0) telemetry.dropped('metrics', transcoded.unsupported, 'unsupported_data');
+      if (transcoded.invalid > 0) telemetry.dropped('metrics', transcoded.invalid, 'invalid_data');
+      jobs = [];
+      for (let i = 0; i < transcoded.lanes.length; i++) {
+        const lane = transcoded.lanes[i] as TranscodedLane;
+        if (lane.labels.length > 0) jobs.push((lanes[i] as Lane).run(() => sendTranscoded(transcoded.bytes, lane, abort)));
+      }
+    } else if (plan) {
       jobs = [];
       for (let i = 0; i < plan.lanes.length; i++) {
         const { series, entries } = plan.lanes[i] as RelayPlan['lanes'][number];

@@ -580,3 +580,72 @@ export function encodeScannedSeries(batch: ScannedSeriesBatch, maxBytes: number)
   }
   return out;
 }
+
+/**
+ * Series of one sample each, written from flat arrays: the OTLP → remote-write fast path
+ * (exporters/prometheus-remote-write/otlp-transcode.ts) fills these from a scanned request.
+ */
+export interface SampleSeriesBatch {
+  /** Number of series. */
+  readonly count: number;
+  /** Encoded label fields of series j (`encodeLabelFields`). */
+  readonly labels: readonly Uint8Array[];
+  /** Sample timestamp (ms) of series j. */
+  readonly ts: ArrayLike<number>;
+  /** Sample value of series j: -2 the staleness marker, -1 `value[j]`, else the offset of its 8 bytes in `src`. */
+  readonly valueAt: ArrayLike<number>;
+  readonly value: ArrayLike<number>;
+  readonly src: Buffer;
+}
+
+/** `SampleSeriesBatch.valueAt` of a staleness marker. */
+export const VALUE_STALE = -2;
+/** `SampleSeriesBatch.valueAt` of a value held in `value`. */
+export const VALUE_NUMBER = -1;
+
+/**
+ * Encodes one-sample series into WriteRequests of at most `maxBytes` each (uncompressed), the
+ * same bytes `encodeWriteRequests` writes for the same series, without a Sample or Label object.
+ */
+export function encodeSampleSeries(batch: SampleSeriesBatch, maxBytes: number): EncodedRequest[] {
+  const { count, labels, ts, valueAt, value, src } = batch;
+  const out: EncodedRequest[] = [];
+  let from = 0;
+  while (from < count) {
+    let to = from;
+    let total = 0;
+    while (to < count) {
+      const size = lenField((labels[to] as Uint8Array).length + 12 + varint64Len(ts[to] as number));
+      if (to !== from && total + size > maxBytes) break;
+      total += size;
+      to++;
+    }
+    st.buf = Buffer.allocUnsafe(total);
+    st.pos = 0;
+    for (let j = from; j < to; j++) {
+      const l = labels[j] as Uint8Array;
+      const t = ts[j] as number;
+      const tl = varint64Len(t);
+      st.buf[st.pos++] = T_REQ_SERIES;
+      writeVarint32(l.length + 12 + tl);
+      st.buf.set(l, st.pos);
+      st.pos += l.length;
+      st.buf[st.pos++] = T_SERIES_SAMPLES;
+      st.buf[st.pos++] = 10 + tl;
+      st.buf[st.pos++] = T_SAMPLE_VALUE;
+      const at = valueAt[j] as number;
+      if (at === VALUE_STALE) {
+        STALE_BYTES.copy(st.buf, st.pos);
+        st.pos += 8;
+      } else if (at === VALUE_NUMBER) writeDouble(value[j] as number);
+      else copyValue(src, at);
+      st.buf[st.pos++] = T_SAMPLE_TS;
+      writeVarint64(t);
+    }
+    if (st.pos !== total) throw new Error(`remote-write encoder wrote ${st.pos} bytes, expected ${total}`);
+    out.push({ body: st.buf, from, to });
+    st.buf = Buffer.alloc(0);
+    from = to;
+  }
+  return out;
+}

@@ -14,6 +14,7 @@ import { errors } from '../../errors.js';
 import { splitEndpoint } from '../../internal/http-server/config.js';
 import { loadServerTls } from '../../internal/http-server/tls.js';
 import { decodeRequest, encodeResponse, encodeStatus } from '../../model/otlp-codec.js';
+import { decodeMetricsProtobuf } from '../../model/otlp-metrics/source.js';
 import type { Signal } from '../../model/types.js';
 import type { GrpcProtocolConfig } from './config.js';
 import type { ReceiverCore } from './core.js';
@@ -145,7 +146,8 @@ export async function startGrpcServer(options: {
         }
         let data: ReturnType<typeof decodeRequest<Signal>>;
         try {
-          data = decodeRequest(signal, call.request, 'protobuf');
+          // Metrics may travel lazily (model/otlp-metrics): scanned, materialised only if read.
+          data = signal === 'metrics' ? decodeMetricsProtobuf(call.request) : decodeRequest(signal, call.request, 'protobuf');
         } catch (err) {
           core.refuseRequest(signal, 'grpc', 'decode_error');
           return callback(statusError(grpc.status.INVALID_ARGUMENT, (err as Error).message));

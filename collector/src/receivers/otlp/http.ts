@@ -15,6 +15,7 @@ import { errors, StitchError } from '../../errors.js';
 import { readBody } from '../../internal/http-server/body.js';
 import { createHttpServer, type HttpServer } from '../../internal/http-server/server.js';
 import { decodeRequest, encodeResponse, encodeStatus, type OtlpEncoding } from '../../model/otlp-codec.js';
+import { decodeMetricsProtobuf } from '../../model/otlp-metrics/source.js';
 import type { Signal } from '../../model/types.js';
 import type { HttpProtocolConfig } from './config.js';
 import type { ReceiverCore, RequestRefusal } from './core.js';
@@ -135,7 +136,9 @@ export async function startHttpServer(options: {
     }
     let data: ReturnType<typeof decodeRequest<Signal>>;
     try {
-      data = decodeRequest(signal, body, encoding);
+      // Protobuf metrics may travel lazily (model/otlp-metrics): scanned, materialised only if read.
+      data =
+        signal === 'metrics' && encoding === 'protobuf' ? decodeMetricsProtobuf(body) : decodeRequest(signal, body, encoding);
     } catch (err) {
       return refuse(reply, signal, 'decode_error', 400, 'INVALID_ARGUMENT', (err as Error).message, encoding);
     }

@@ -1,0 +1,399 @@
+/**
+ * The OTLP → remote-write fast path against the full path: the same random OTLP requests go to
+ * two exporters, once as a lazy batch (scanned bytes, transcoded) and once materialised
+ * (decode → translate → encode). With one sender lane the request bodies the backend receives
+ * must be byte-identical, in the same order; with several lanes every series must get the same
+ * samples. The generator covers what the translator cares about (gauges, sums of every
+ * temporality, histograms with and without sum, staleness, int / double / absent values, NaN,
+ * attribute names that collide once sanitised, job / instance, repeats and old samples) and what
+ * must fall back (exemplars, summaries, exponential histograms, the same series twice).
+ */
+import http from 'node:http';
+import Long from 'long';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { Consumer } from '../../component/component.js';
+import { metricsSource } from '../../model/lazy-metrics.js';
+import { decodeRequest, encodeRequest } from '../../model/otlp-codec.js';
+import { scanMetricsRequest } from '../../model/otlp-metrics/scan.js';
+import { decodeMetricsProtobuf, otlpMetricsSource } from '../../model/otlp-metrics/source.js';
+import { decodeWriteRequest } from '../../model/remote-write/decode.js';
+import { decompressBody } from '../../model/remote-write/snappy.js';
+import { isStaleNaN, type TimeSeries } from '../../model/remote-write/types.js';
+import type { KeyValue, Metric, MetricsData, NumberDataPoint } from '../../model/types.js';
+import { testHost, testSettings } from '../../testing/index.js';
+import { prometheusRemoteWriteConfigSchema } from './config.js';
+import { createPrometheusRemoteWriteExporter, seriesHash } from './exporter.js';
+import { createOtlpTranscoder } from './otlp-transcode.js';
+import { createTranslator, type TranslateOptions } from './translate.js';
+
+const T = 1_700_000_000_000;
+
+/** mulberry32: seeded, so a failing case replays. */
+function rng(seed: number) {
+  let a = seed >>> 0;
+  const next = () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1));
+  const pick = <T>(xs: readonly T[]): T => xs[int(0, xs.length - 1)] as T;
+  return { next, int, pick };
+}
+type Rng = ReturnType<typeof rng>;
+
+const METRIC_NAMES = ['http.server.requests', 'queue.depth', 'process.cpu.time', 'jobs_total', 'reconcile.duration', 'x'];
+const UNITS = ['', 's', 'ms', 'By', '1', '{requests}', '%'];
+const ATTR_KEYS = ['http.method', 'http_method', 'route', 'job', 'instance', 'le', 'a.b', 'a-b', '9lives', 'code', 'quantile'];
+const STRINGS = ['', 'GET', 'shop', '/api/v1/items/:id', 'ÄÖÜ€', '日本語', '😀', 'a;b', '0.5', '+Inf'];
+
+function value(r: Rng): KeyValue['value'] {
+  const k = r.next();
+  if (k < 0.7) return { stringValue: r.pick(STRINGS) };
+  if (k < 0.8) return { intValue: r.int(-3, 500) };
+  if (k < 0.9) return { boolValue: r.next() < 0.5 };
+  return { doubleValue: r.int(-10, 10) / 4 };
+}
+
+function attributes(r: Rng, max: number): KeyValue[] {
+  const out: KeyValue[] = [];
+  const n = r.int(0, max);
+  for (let i = 0; i < n; i++) out.push({ key: r.pick(ATTR_KEYS), value: value(r) });
+  return out;
+}
+
+const nanos = (ms: number) => Long.fromNumber(ms, true).mul(1_000_000).add(Long.fromNumber(123_456, true));
+
+/** A random request; `fallback` adds what only the full path handles. */
+function randomRequest(r: Rng, round: number, fallback: boolean): MetricsData {
+  const resources = [];
+  const nRes = r.int(1, 3);
+  for (let i = 0; i < nRes; i++) {
+    const attrs: KeyValue[] = [
+      { key: 'service.name', value: { stringValue: r.pick(['checkout', 'cart', '']) } },
+      { key: 'service.instance.id', value: { stringValue: `pod-${i}` } },
+    ];
+    if (r.next() < 0.5) attrs.push({ key: 'service.namespace', value: { stringValue: 'shop' } });
+    attrs.push(...attributes(r, 3));
+    const metrics: Metric[] = [];
+    const used = new Set<string>();
+    const nMetrics = r.int(1, 4);
+    for (let m = 0; m < nMetrics; m++) {
+      const name = r.pick(METRIC_NAMES);
+      // Distinct names per resource, so the same series does not come twice unless asked to.
+      if (used.has(name)) continue;
+      used.add(name);
+      metrics.push(randomMetric(r, name, round, fallback));
+    }
+    resources.push({ resource: { attributes: attrs }, scopeMetrics: [{ scope: { name: 'test', version: '1' }, metrics }] });
+  }
+  return { resourceMetrics: resources };
+}
+
+function randomPoints(r: Rng, round: number, fallback: boolean) {
+  const n = r.int(0, 5);
+  const seen = new Set<string>();
+  const points = [];
+  for (let i = 0; i < n; i++) {
+    const attributes: KeyValue[] = [{ key: 'i', value: { intValue: i } }, ...attributesOf(r)];
+    const key = JSON.stringify(attributes);
+    if (seen.has(key)) continue;
+    seen.add(key);
+    // Mostly the next round's time; sometimes a repeat or an older one.
+    const ms = T + round * 10_000 + (r.next() < 0.1 ? -15_000 : 0) + r.int(0, 3);
+    points.push({
+      attributes,
+      startTimeUnixNano: r.next() < 0.5 ? nanos(T - 60_000) : undefined,
+      timeUnixNano: nanos(ms),
+      flags: r.next() < 0.05 ? 1 : 0,
+      exemplars:
+        fallback && r.next() < 0.3
+          ? [
+              {
+                timeUnixNano: nanos(ms),
+                asDouble: 1,
+                traceId: Buffer.alloc(16, 1),
+                spanId: Buffer.alloc(8, 2),
+                filteredAttributes: [],
+              },
+            ]
+          : [],
+    });
+  }
+  return points;
+}
+
+function attributesOf(r: Rng): KeyValue[] {
+  return attributes(r, 3);
+}
+
+function randomMetric(r: Rng, name: string, round: number, fallback: boolean): Metric {
+  const unit = r.pick(UNITS);
+  const kind = r.next();
+  const numberPoints = (): NumberDataPoint[] =>
+    randomPoints(r, round, fallback).map((p) => {
+      const v = r.next();
+      const dp: NumberDataPoint = { ...p };
+      if (v < 0.45) dp.asDouble = r.int(-5, 1e6) / 8;
+      else if (v < 0.5) dp.asDouble = Number.NaN;
+      else if (v < 0.55) dp.asDouble = -0;
+      else if (v < 0.95) dp.asInt = Long.fromNumber(r.int(-1000, 1e9));
+      return dp;
+    });
+  if (kind < 0.3) return { name, unit, description: 'd', gauge: { dataPoints: numberPoints() } };
+  if (kind < 0.65) {
+    const t = r.next();
+    return {
+      name,
+      unit,
+      sum: { aggregationTemporality: t < 0.8 ? 2 : t < 0.95 ? 1 : 0, isMonotonic: r.next() < 0.7, dataPoints: numberPoints() },
+    };
+  }
+  if (kind < 0.95 || !fallback) {
+    const bounds = r.pick([[], [0.5], [0.005, 0.01, 0.1, 1, 2.5, 10], [-1, 0, 1e21]]);
+    return {
+      name,
+      unit,
+      histogram: {
+        aggregationTemporality: r.next() < 0.95 ? 2 : 1,
+        dataPoints: randomPoints(r, round, fallback).map((p) => {
+          const counts = bounds.map(() => r.int(0, 100));
+          counts.push(r.int(0, 5));
+          const dp: Record<string, unknown> = {
+            ...p,
+            count: counts.reduce((a, b) => a + b, 0),
+            bucketCounts: counts,
+            explicitBounds: bounds,
+          };
+          if (r.next() < 0.8) dp.sum = r.int(0, 1e5) / 16;
+          if (r.next() < 0.3) dp.min = 0;
+          return dp as never;
+        }),
+      },
+    };
+  }
+  return {
+    name,
+    unit,
+    summary: {
+      dataPoints: randomPoints(r, round, false).map((p) => ({
+        ...p,
+        count: 3,
+        sum: 1.5,
+        quantileValues: [{ quantile: 0.5, value: 0.25 }],
+      })),
+    },
+  };
+}
+
+interface Capture {
+  url: string;
+  /** Every request body received (uncompressed), in arrival order. */
+  bodies: Buffer[];
+  close(): Promise<void>;
+}
+
+async function capture(): Promise<Capture> {
+  const bodies: Buffer[] = [];
+  const server = http.createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on('data', (c: Buffer) => chunks.push(c));
+    req.on('end', () => {
+      void decompressBody(Buffer.concat(chunks), 1 << 26).then((raw) => {
+        bodies.push(raw);
+        res.writeHead(204).end();
+      });
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as { port: number };
+  return {
+    url: `http://127.0.0.1:${port}/api/v1/write`,
+    bodies,
+    close: () => new Promise((r) => server.close(() => r())),
+  };
+}
+
+async function exporterTo(config: Record<string, unknown>) {
+  const backend = await capture();
+  const exporter = createPrometheusRemoteWriteExporter(
+    testSettings('prometheusremotewrite', 'exporter'),
+    prometheusRemoteWriteConfigSchema.parse({ endpoint: backend.url, ...config }),
+    ['metrics'],
+  );
+  await exporter.start(testHost());
+  return {
+    backend,
+    consumer: exporter.consumers.metrics as Consumer<MetricsData>,
+    async close() {
+      await exporter.shutdown();
+      await backend.close();
+    },
+  };
+}
+
+const open: { close(): Promise<void> }[] = [];
+afterEach(async () => {
+  for (const c of open.splice(0)) await c.close();
+});
+
+function valueText(v: number): string {
+  if (isStaleNaN(v)) return 'stale';
+  if (Number.isNaN(v)) return 'nan';
+  return Object.is(v, -0) ? '-0' : String(v);
+}
+
+/** Series by label set, with every sample in arrival order. */
+function received(bodies: readonly Buffer[]): Record<string, string[]> {
+  const out: Record<string, string[]> = {};
+  const series: TimeSeries[] = bodies.flatMap((b) => decodeWriteRequest(b).timeseries);
+  for (const s of series) {
+    const key = s.labels.map((l) => `${l.name}=${l.value}`).join(',');
+    out[key] ??= [];
+    for (const x of s.samples) out[key].push(`${x.timestamp}:${valueText(x.value)}`);
+    for (const e of s.exemplars) out[key].push(`exemplar ${e.timestamp}:${e.value}`);
+  }
+  return out;
+}
+
+const CONFIGS: [string, Record<string, unknown>][] = [
+  ['defaults', {}],
+  ['external labels and a namespace', { external_labels: { cluster: 'eu-1', job: 'ignored' }, namespace: 'app' }],
+  ['resource_to_telemetry_conversion', { resource_to_telemetry_conversion: { enabled: true } }],
+  ['no suffixes, no target_info', { add_metric_suffixes: false, target_info: { enabled: false } }],
+  ['send_metadata (full path only)', { send_metadata: true }],
+  ['export_created_metric (full path only)', { export_created_metric: { enabled: true } }],
+];
+
+describe('OTLP → remote-write fast path', () => {
+  for (const [name, config] of CONFIGS) {
+    it(`sends the same request bodies as the full path, one lane: ${name}`, async () => {
+      const laneConfig = { ...config, remote_write_queue: { enabled: false, num_consumers: 1 } };
+      const fast = await exporterTo(laneConfig);
+      const full = await exporterTo(laneConfig);
+      open.push(fast, full);
+      const r = rng(name.length * 7919 + 1);
+      let lazy = 0;
+      for (let round = 0; round < 30; round++) {
+        const body = Buffer.from(encodeRequest('metrics', randomRequest(r, round, round % 5 === 4), 'protobuf'));
+        const a = decodeMetricsProtobuf(body);
+        if (otlpMetricsSource(a)) lazy++;
+        const b = decodeRequest('metrics', body, 'protobuf');
+        const [ra, rb] = await Promise.allSettled([fast.consumer.consume(a), full.consumer.consume(b)]);
+        expect(ra.status).toBe(rb.status);
+      }
+      expect(lazy).toBeGreaterThanOrEqual(20);
+      expect(fast.backend.bodies.length).toBeGreaterThan(20);
+      expect(fast.backend.bodies.length).toBe(full.backend.bodies.length);
+      for (let i = 0; i < fast.backend.bodies.length; i++) {
+        expect(fast.backend.bodies[i]?.equals(full.backend.bodies[i] as Buffer), `request ${i}`).toBe(true);
+      }
+    });
+  }
+
+  it('sends every series the same samples as the full path over four lanes', async () => {
+    const config = { remote_write_queue: { enabled: false, num_consumers: 4 }, max_batch_size_bytes: 600 };
+    const fast = await exporterTo(config);
+    const full = await exporterTo(config);
+    open.push(fast, full);
+    const r = rng(42);
+    for (let round = 0; round < 30; round++) {
+      const body = Buffer.from(encodeRequest('metrics', randomRequest(r, round, round % 7 === 6), 'protobuf'));
+      await fast.consumer.consume(decodeMetricsProtobuf(body));
+      await full.consumer.consume(decodeRequest('metrics', body, 'protobuf'));
+    }
+    expect(Object.keys(received(fast.backend.bodies)).length).toBeGreaterThan(50);
+    expect(received(fast.backend.bodies)).toEqual(received(full.backend.bodies));
+  });
+
+  it('transcodes plain batches without materialising and falls back for the rest', () => {
+    const options: TranslateOptions = {
+      namespace: '',
+      addMetricSuffixes: true,
+      externalLabels: {},
+      resourceToTelemetry: false,
+      excludeServiceAttributes: false,
+      targetInfo: true,
+      exportCreatedMetric: false,
+      sendMetadata: false,
+      exponentialHistograms: 'native',
+    };
+    const transcoder = createOtlpTranscoder({
+      translator: createTranslator(options),
+      pointTranslator: createTranslator({ ...options, targetInfo: false }),
+      fastPath: true,
+      lanes: 2,
+      laneOf: (key) => seriesHash(key) % 2,
+      maxEntries: 1000,
+    });
+    const point = (route: string, ms: number, v: number) => ({
+      attributes: [{ key: 'http.route', value: { stringValue: route } }],
+      timeUnixNano: nanos(ms),
+      asDouble: v,
+    });
+    const request = (points: ReturnType<typeof point>[]): MetricsData => ({
+      resourceMetrics: [
+        {
+          resource: { attributes: [{ key: 'service.name', value: { stringValue: 'shop' } }] },
+          scopeMetrics: [
+            { metrics: [{ name: 'requests', sum: { aggregationTemporality: 2, isMonotonic: true, dataPoints: points } }] },
+          ],
+        },
+      ],
+    });
+    const lazy = (data: MetricsData) => decodeMetricsProtobuf(Buffer.from(encodeRequest('metrics', data, 'protobuf')));
+    const batch = lazy(request([point('/a', T, 1), point('/b', T, 2)]));
+    const source = otlpMetricsSource(batch);
+    expect(source?.points).toBe(2);
+    const plan = source ? transcoder.plan(source) : undefined;
+    expect(plan?.lanes.reduce((n, l) => n + l.labels.length, 0)).toBe(2);
+    expect(metricsSource(batch)).toBeDefined(); // still lazy: nothing was materialised
+    expect(transcoder.size).toBe(2);
+    // The same series twice in one batch: the full path merges them into one series.
+    const twice = otlpMetricsSource(lazy(request([point('/a', T, 1), point('/a', T + 1000, 2)])));
+    expect(twice && transcoder.plan(twice)).toBeUndefined();
+    // Exemplars: not scanned, decoded in full.
+    const withExemplar = request([point('/a', T, 1)]);
+    (withExemplar.resourceMetrics[0]?.scopeMetrics[0]?.metrics[0]?.sum?.dataPoints[0] as NumberDataPoint).exemplars = [
+      { timeUnixNano: nanos(T), asDouble: 1, filteredAttributes: [] },
+    ];
+    expect(metricsSource(lazy(withExemplar))).toBeUndefined();
+  });
+});
+
+describe('scanMetricsRequest', () => {
+  it('accepts only what protobufjs decodes to the same points (random and mutated requests)', () => {
+    const r = rng(7);
+    let accepted = 0;
+    for (let i = 0; i < 2000; i++) {
+      const body = Buffer.from(encodeRequest('metrics', randomRequest(r, i, i % 3 === 0), 'protobuf'));
+      // Mutate some: flip, drop or duplicate bytes.
+      const mutated = Buffer.from(body);
+      const kind = i % 4;
+      let input = mutated;
+      if (kind === 1 && mutated.length > 0) mutated[r.int(0, mutated.length - 1)] ^= 1 << r.int(0, 7);
+      else if (kind === 2 && mutated.length > 2) input = mutated.subarray(0, r.int(1, mutated.length - 1));
+      else if (kind === 3) input = Buffer.concat([mutated, mutated.subarray(0, r.int(0, 20))]);
+      const scan = scanMetricsRequest(input);
+      let decoded: MetricsData | undefined;
+      try {
+        decoded = decodeRequest('metrics', input, 'protobuf');
+      } catch {
+        decoded = undefined;
+      }
+      if (!scan) continue;
+      accepted++;
+      expect(decoded, `case ${i}: scanned but protobufjs rejects it`).toBeDefined();
+      let points = 0;
+      for (const rm of decoded?.resourceMetrics ?? []) {
+        for (const sm of rm.scopeMetrics) {
+          for (const m of sm.metrics) points += (m.gauge ?? m.sum ?? m.histogram)?.dataPoints.length ?? 0;
+        }
+      }
+      expect(scan.points, `case ${i}`).toBe(points);
+    }
+    expect(accepted).toBeGreaterThan(450);
+  });
+});
