@@ -5,8 +5,11 @@
  * RegExp flags. Patterns are compiled once, at create time.
  */
 
-/** Compiles an RE2-style pattern; throws a SyntaxError when invalid. */
-export function compileRe2(pattern: string): RegExp {
+/**
+ * Compiles an RE2-style pattern; throws a SyntaxError when invalid. `anchored` matches the whole
+ * input only (Go's `^(?:pattern)$`, as k8sattributes compiles `key_regex`), with the flags kept.
+ */
+export function compileRe2(pattern: string, anchored = false): RegExp {
   let source = pattern.replace(/\(\?P</g, '(?<');
   let flags = '';
   const lead = /^\(\?([is]+)\)/.exec(source);
@@ -14,13 +17,13 @@ export function compileRe2(pattern: string): RegExp {
     flags = [...new Set(lead[1])].join('');
     source = source.slice(lead[0].length);
   }
-  return new RegExp(source, flags);
+  return new RegExp(anchored ? `^(?:${source})$` : source, flags);
 }
 
 /** The error message for an invalid pattern, or undefined when it compiles. */
-export function re2Problem(pattern: string): string | undefined {
+export function re2Problem(pattern: string, anchored = false): string | undefined {
   try {
-    compileRe2(pattern);
+    compileRe2(pattern, anchored);
     return undefined;
   } catch (err) {
     return `invalid regular expression ${JSON.stringify(pattern)}: ${(err as Error).message}`;

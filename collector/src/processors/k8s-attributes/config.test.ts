@@ -25,11 +25,20 @@ describe('k8sattributes config', () => {
     [{ filter: { fields: [{ key: 'a', op: 'exists' }] } }, 'filter.fields.0.op'],
     [{ pod_association: [{ sources: [{ from: 'resource_attribute' }] }] }, 'pod_association.0.sources.0.name'],
     [{ pod_association: [{ sources: Array(5).fill({ from: 'connection' }) }] }, 'pod_association.0.sources'],
+    [{ exclude: { pods: [{ name: 'jaeger-(' }] } }, 'exclude.pods.0.name'],
     [{ unknown_option: 1 }, ''],
   ])('rejects %j at %s', (input, path) => {
     const r = k8sAttributesConfigSchema.safeParse(input);
     expect(r.success).toBe(false);
     expect(r.error?.issues.map((i) => i.path.join('.'))).toContain(path);
+  });
+
+  it('accepts RE2 syntax (named groups, a leading flag group) in key_regex and exclude.pods', () => {
+    const c = k8sAttributesConfigSchema.safeParse({
+      extract: { labels: [{ key_regex: '(?i)app\\.(?P<part>.+)', tag_name: 'app.$1' }] },
+      exclude: { pods: [{ name: '(?i)^jaeger-' }] },
+    });
+    expect(c.error?.issues).toBeUndefined();
   });
 
   it('builds the pod watch from the node env var, fields, labels and namespace', () => {

@@ -1,4 +1,5 @@
 import { duration, httpUrl, type Infer, z } from '../../config/schema.js';
+import { re2Problem } from '../../internal/re2.js';
 
 /** Every `extract.metadata` name Stitch supports (the Collector's list, minus `service.*`). */
 export const METADATA_FIELDS = [
@@ -65,11 +66,8 @@ const fieldExtract = z
     if (f.key === '' && f.key_regex === '')
       ctx.addIssue({ code: 'custom', path: ['key'], message: 'one of key or key_regex is required' });
     if (f.key_regex !== '') {
-      try {
-        new RegExp(`^(?:${f.key_regex})$`);
-      } catch (err) {
-        ctx.addIssue({ code: 'custom', path: ['key_regex'], message: `invalid regular expression: ${(err as Error).message}` });
-      }
+      const problem = re2Problem(f.key_regex, true);
+      if (problem !== undefined) ctx.addIssue({ code: 'custom', path: ['key_regex'], message: problem });
     }
   });
 
@@ -139,7 +137,18 @@ export const k8sAttributesConfigSchema = z.strictObject({
   exclude: z
     .strictObject({
       pods: z
-        .array(z.strictObject({ name: z.string().min(1) }))
+        .array(
+          z.strictObject({
+            /** A regular expression (RE2 syntax) matched against pod names. */
+            name: z
+              .string()
+              .min(1)
+              .superRefine((name, ctx) => {
+                const problem = re2Problem(name);
+                if (problem !== undefined) ctx.addIssue({ code: 'custom', message: problem });
+              }),
+          }),
+        )
         .default([{ name: 'jaeger-agent' }, { name: 'jaeger-collector' }]),
     })
     .prefault({}),

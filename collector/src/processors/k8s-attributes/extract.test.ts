@@ -31,6 +31,18 @@ describe('extraction and association', () => {
     expect(d.lookup).toBeUndefined();
   });
 
+  it('matches key_regex against the whole label key, with RE2 named groups and flags', () => {
+    const rules = compileRules(
+      k8sAttributesConfigSchema.parse({
+        extract: { metadata: [], labels: [{ key_regex: '(?i)app\\.(?P<part>[a-z]+)', tag_name: 'app.$1' }] },
+      }).extract,
+    );
+    const d = digestPod(rules, {
+      metadata: { name: 'p', namespace: 'x', uid: 'u', labels: { 'App.Tier': 'web', 'app.tier.extra': 'no' } },
+    });
+    expect(d.attrs).toEqual(['app.Tier', 'web']);
+  });
+
   it('derives the deployment name from the ReplicaSet name without a lookup when asked', () => {
     const rules = compileRules(k8sAttributesConfigSchema.parse({ extract: { deployment_name_from_replicaset: true } }).extract);
     const d = digestPod(rules, {

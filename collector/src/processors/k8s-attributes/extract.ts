@@ -4,6 +4,8 @@
  * arrays, so the per-record path only copies strings and the cache holds only what the rules ask
  * for, never whole objects.
  */
+
+import { compileRe2 } from '../../internal/re2.js';
 import type { K8sAttributesConfig, MetadataField } from './config.js';
 import type { ContainerStatus, ObjectMeta, Pod } from './kube/types.js';
 
@@ -60,7 +62,7 @@ export function compileRules(extract: K8sAttributesConfig['extract']): Extractio
     for (const r of list) {
       bySource[r.from][kind].push({
         key: r.key,
-        regex: r.key_regex ? new RegExp(`^(?:${r.key_regex})$`) : undefined,
+        regex: r.key_regex ? compileRe2(r.key_regex, true) : undefined,
         template: goTemplate(r.tag_name),
       });
     }

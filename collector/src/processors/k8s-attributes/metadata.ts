@@ -7,6 +7,7 @@
 import type { Logger } from 'pino';
 import type { CreateSettings } from '../../component/component.js';
 import { errors } from '../../errors.js';
+import { compileRe2 } from '../../internal/re2.js';
 import type { KeyValue, Resource } from '../../model/types.js';
 import { isSet } from '../../model/values.js';
 import { type Association, compileAssociations, lookupKey } from './association.js';
@@ -170,7 +171,7 @@ export class K8sMetadata {
     this.store = new PodStore({
       rules: this.rules,
       associations: this.associations,
-      exclude: config.exclude.pods.map((p) => new RegExp(p.name)),
+      exclude: config.exclude.pods.map((p) => compileRe2(p.name)),
       graceMs: config.pod_delete_grace_period,
       ownerAttributes: (lookup, namespace) => this.ownerAttrs(lookup, namespace),
       ...(deps.now ? { now: deps.now } : {}),

@@ -3,6 +3,8 @@
  * into a closure over an evaluation frame. Paths, functions and enums are resolved here, once, so
  * an unknown path is a config error with its column and evaluation does no lookups by name.
  */
+
+import { compileRe2 } from '../../../internal/re2.js';
 import type {
   AnyValue,
   InstrumentationScope,
@@ -14,7 +16,6 @@ import type {
   SpanEvent,
 } from '../../../model/types.js';
 import { findAttribute, idToHex, isSet } from '../../../model/values.js';
-import { compileRe2 } from '../../internal/regex.js';
 import { type Node, OttlSyntaxError, type OttlValue, parseCondition } from './parser.js';
 
 /** The OTTL contexts the filter processor evaluates conditions in. */

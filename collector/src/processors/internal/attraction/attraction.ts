@@ -6,9 +6,9 @@
 import { createHash } from 'node:crypto';
 import Long from 'long';
 import type { ConsumeContext } from '../../../component/component.js';
+import { compileRe2, namedGroups } from '../../../internal/re2.js';
 import type { AnyValue, KeyValue } from '../../../model/types.js';
 import { anyValueToString, findAttribute, int64ToNumber, isSet, jsToAnyValue } from '../../../model/values.js';
-import { compileRe2, namedGroups } from '../regex.js';
 import type { ActionConfig } from './config.js';
 
 type Source = (attrs: KeyValue[], ctx: ConsumeContext | undefined) => AnyValue | undefined;

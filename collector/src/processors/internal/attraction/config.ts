@@ -3,7 +3,7 @@
  * coreinternal/attraction option names and checks (one problem per broken action, at its path).
  */
 import { type Infer, z } from '../../../config/schema.js';
-import { captureGroupCount, compileRe2, namedGroups, re2Problem } from '../regex.js';
+import { captureGroupCount, compileRe2, namedGroups, re2Problem } from '../../../internal/re2.js';
 
 /** The actions, in the Collector's spelling (it lower-cases what the user wrote, so do we). */
 export const ACTIONS = ['insert', 'update', 'upsert', 'delete', 'hash', 'extract', 'convert'] as const;

@@ -3,7 +3,7 @@
  * used by the attributes processor and by the filter processor's legacy (non-OTTL) form.
  */
 import { type Infer, z } from '../../../config/schema.js';
-import { re2Problem } from '../regex.js';
+import { re2Problem } from '../../../internal/re2.js';
 
 // The Collector decodes these with mapstructure, which matches keys case-insensitively: its own
 // README writes `Key:`/`Value:`, so accept any case here too.

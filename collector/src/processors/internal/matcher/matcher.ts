@@ -5,6 +5,7 @@
  * searched with an RE2 pattern (`regexp`, unanchored as Go's MatchString).
  */
 import { errors } from '../../../errors.js';
+import { compileRe2 } from '../../../internal/re2.js';
 import type {
   AnyValue,
   InstrumentationScope,
@@ -16,7 +17,6 @@ import type {
   Span,
 } from '../../../model/types.js';
 import { anyValueToJs, findAttribute, isSet } from '../../../model/values.js';
-import { compileRe2 } from '../regex.js';
 import type { MatchProperties } from './config.js';
 
 /** The item a matcher is asked about, per signal. */

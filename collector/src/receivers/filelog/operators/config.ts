@@ -5,6 +5,7 @@
  * `stitch validate` reports them, not the first log line.
  */
 import { z } from '../../../config/schema.js';
+import { compileRe2 } from '../../../internal/re2.js';
 import { parseField } from './field.js';
 import { compileSeverity, SEVERITY_PRESETS } from './severity.js';
 import { compileTimeLayout } from './time-layout.js';
@@ -103,11 +104,6 @@ const parserFields = {
   scope_name: z.strictObject({ parse_from: fieldSchema }).optional(),
 };
 
-/** Converts Go's `(?P<name>` groups to JavaScript's `(?<name>`. */
-export function toJsRegex(source: string): string {
-  return source.replace(/\(\?P</g, '(?<');
-}
-
 const containerSchema = z.strictObject({
   type: z.literal('container'),
   ...base,
@@ -124,7 +120,7 @@ const regexParserSchema = z
   .strictObject({ type: z.literal('regex_parser'), ...parserFields, regex: z.string().min(1) })
   .superRefine((c, ctx) => {
     try {
-      const re = new RegExp(toJsRegex(c.regex));
+      const re = compileRe2(c.regex);
       if (!/\(\?<[A-Za-z_]/.test(re.source)) {
         ctx.addIssue({ code: 'custom', path: ['regex'], message: 'regex must contain at least one named group (?P<name>...)' });
       }

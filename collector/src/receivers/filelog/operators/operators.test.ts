@@ -176,6 +176,12 @@ describe('regex_parser, move, remove, add', () => {
     expect(out[0].body).toEqual({ tags: ['a'] });
   });
 
+  it("takes RE2's leading flag group, as stanza's Go regexp does", () => {
+    const { out, stats } = run([{ type: 'regex_parser', regex: '(?i)^(?P<level>warn|error):' }], ['WARN: disk']);
+    expect(stats.errors.size).toBe(0);
+    expect(out[0].attributes).toEqual({ level: 'WARN' });
+  });
+
   it('counts a regex that does not match and a move from a missing field', () => {
     const { out, stats } = run(
       [

@@ -1,6 +1,7 @@
 /** The `json_parser` and `regex_parser` operators (stanza semantics, on the common parser steps). */
+
+import { compileRe2 } from '../../../internal/re2.js';
 import type { JsonParserConfig, RegexParserConfig } from './config.js';
-import { toJsRegex } from './config.js';
 import { getField } from './field.js';
 import type { Operator } from './operator.js';
 import { compileParserSteps } from './parser-helper.js';
@@ -30,7 +31,7 @@ export function createJsonParser(c: JsonParserConfig): Operator {
 /** `regex_parser`: matches `regex` against `parse_from`; named groups land in `parse_to`. */
 export function createRegexParser(c: RegexParserConfig): Operator {
   const steps = compileParserSteps(c);
-  const re = new RegExp(toJsRegex(c.regex));
+  const re = compileRe2(c.regex);
   return {
     id: c.id ?? 'regex_parser',
     onError: c.on_error,
