@@ -7,7 +7,6 @@
  * log records, and one exemplar per data point pointing at a counted item's IDs, so a spike in the
  * count opens that very log line or span.
  */
-import { canonicalIdKey, isValidId } from '@stitch/correlation';
 import type { Component, ConsumeContext, Consumer, CreateSettings } from '../../component/component.js';
 import { errors } from '../../errors.js';
 import { isZeroTime, nowNanos } from '../../model/time.js';
@@ -28,7 +27,7 @@ import {
   type Span,
   type TracesData,
 } from '../../model/types.js';
-import { anyValueToString, findAttribute, idToHex } from '../../model/values.js';
+import { anyValueToString, findAttribute } from '../../model/values.js';
 import {
   type AnyDataPoint,
   type Condition,
@@ -36,6 +35,7 @@ import {
   type Frame,
   type OttlContext,
 } from '../../processors/filter/ottl/compile.js';
+import { exemplarIdAttributes } from '../internal/exemplar-ids.js';
 import type { CountConnectorConfig, MetricInfo } from './config.js';
 
 /** The scope name of the emitted metrics (contrib's). */
@@ -90,14 +90,8 @@ function exemplarOf(
   attrs: readonly KeyValue[],
   timeUnixNano: unknown,
 ): Exemplar | undefined {
-  const filtered: KeyValue[] = [];
-  for (const kv of attrs) {
-    const key = canonicalIdKey(kv.key);
-    if (key !== 'request_id' && key !== 'rid') continue;
-    const v = anyValueToString(kv.value);
-    if (isValidId(key, v) && !filtered.some((f) => f.key === key)) filtered.push({ key, value: { stringValue: v } });
-  }
-  const hasTrace = idToHex(traceId) !== '';
+  const filtered = exemplarIdAttributes(attrs);
+  const hasTrace = traceId !== undefined && traceId.length > 0;
   if (!hasTrace && filtered.length === 0) return undefined;
   return {
     filteredAttributes: filtered,

@@ -12,7 +12,6 @@
  * `aggregation_cardinality_limit` series per resource (overflow series beyond), and
  * `max_per_data_point` exemplars per series per interval.
  */
-import { canonicalIdKey, isValidId } from '@stitch/correlation';
 import Long from 'long';
 import { LRUCache } from 'lru-cache';
 import type { Component, Consumer, CreateSettings } from '../../component/component.js';
@@ -33,7 +32,8 @@ import {
   StatusCode,
   type TracesData,
 } from '../../model/types.js';
-import { anyValueToString, findAttribute, idToHex } from '../../model/values.js';
+import { anyValueToString, findAttribute } from '../../model/values.js';
+import { exemplarIdAttributes } from '../internal/exemplar-ids.js';
 import { DEFAULT_BUCKETS_MS, type Dimension, type SpanMetricsConnectorConfig } from './config.js';
 import { ExponentialHistogram } from './expo.js';
 
@@ -168,20 +168,13 @@ export function createSpanMetricsConnector(
   };
 
   const addExemplar = (s: Series, span: Span, value: number, time: Int64) => {
-    if (!config.exemplars.enabled || idToHex(span.traceId) === '') return;
-    const filtered: KeyValue[] = [];
-    for (const kv of span.attributes ?? []) {
-      const key = canonicalIdKey(kv.key);
-      if (key !== 'request_id' && key !== 'rid') continue;
-      const v = anyValueToString(kv.value);
-      if (isValidId(key, v) && !filtered.some((f) => f.key === key)) filtered.push({ key, value: { stringValue: v } });
-    }
+    if (!config.exemplars.enabled || !span.traceId || span.traceId.length === 0) return;
     const e: Exemplar = {
       traceId: span.traceId,
       spanId: span.spanId,
       timeUnixNano: time,
       asDouble: value,
-      filteredAttributes: filtered,
+      filteredAttributes: exemplarIdAttributes(span.attributes),
     };
     // Keep the newest max_per_data_point exemplars of the interval.
     if (s.exemplars.length >= maxExemplars) s.exemplars.shift();
