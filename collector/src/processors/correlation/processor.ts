@@ -107,11 +107,16 @@ class BatchTally {
   }
 }
 
+/** True when a record carries an ID the index keys on (request_id, rid or trace_id). */
+function hasIds(f: Found): boolean {
+  return f.request_id !== undefined || f.rid !== undefined || f.trace_id !== undefined;
+}
+
 /** Folds one batch into one observation per distinct ID combination. */
 class Folder {
   readonly byIds = new Map<string, Observation>();
+  /** Adds a record that has IDs (check `hasIds` first: the caller skips building `extra` otherwise). */
   add(f: Found, where: Where, extra: Partial<Observation>): void {
-    if (f.request_id === undefined && f.rid === undefined && f.trace_id === undefined) return;
     const key = `${f.request_id ?? ''}\u0000${f.rid ?? ''}\u0000${f.trace_id ?? ''}`;
     let o = this.byIds.get(key);
     if (o === undefined) {
@@ -288,6 +293,7 @@ export function createCorrelationProcessor<S extends Signal>(
             idsByTrace.set(traceHex, { requestId: found.request_id, rid: found.rid, atMs: now }, now);
           }
           found.trace_id = traceHex === '' ? undefined : traceHex;
+          if (!hasIds(found)) continue; // nothing to index: skip the attribute lookups below
           const error = (record.severityNumber ?? 0) >= SEVERITY_ERROR ? 1 : 0;
           folder.add(found, where, {
             logs: 1,
@@ -335,6 +341,7 @@ export function createCorrelationProcessor<S extends Signal>(
             }
           }
           found.trace_id = traceHex === '' ? undefined : traceHex;
+          if (!hasIds(found)) continue;
           folder.add(found, where, {
             spans: 1,
             errorSpans: span.status?.code === StatusCode.ERROR ? 1 : 0,
@@ -364,7 +371,7 @@ export function createCorrelationProcessor<S extends Signal>(
               scanAttributes(e.filteredAttributes, found, tally);
               const traceHex = idToHex(e.traceId);
               if (traceHex !== '') found.trace_id = traceHex;
-              if (found.request_id === undefined && found.rid === undefined && found.trace_id === undefined) continue;
+              if (!hasIds(found)) continue;
               series ??= namer.seriesOf(m, where.job, dp.attributes ?? []);
               folder.add(found, where, series ? { series: [series] } : {});
             }
