@@ -201,12 +201,11 @@ export function createFilterProcessor<S extends Signal>(
         // error_mode propagate: the sender learns the batch was refused; the data is bad, not retryable.
         return Promise.reject(errors.STITCH_ERR_FILTER_EVALUATION([settings.id, (err as Error).message], { cause: err }));
       } finally {
+        // Drop the references to the batch. Assigned, not deleted: a delete turns the shared frame
+        // into a dictionary-mode object, slower on every per-record access afterwards (~5 ns of
+        // ~20 per record in a micro-benchmark).
         frame.resource = frame.scope = undefined;
-        delete frame.span;
-        delete frame.event;
-        delete frame.metric;
-        delete frame.point;
-        delete frame.log;
+        frame.span = frame.event = frame.metric = frame.point = frame.log = undefined;
       }
       if (dropped > 0) settings.telemetry.dropped(signal, dropped, 'filtered');
       if (empty) return Promise.resolve();
