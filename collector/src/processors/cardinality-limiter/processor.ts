@@ -48,19 +48,23 @@ function foldedCounter(registry: Registry): Counter<string> {
   );
 }
 
+type LabelPairs = readonly (readonly [string, string])[];
+
 function resourceKey(r: Resource | null | undefined): string {
-  return r ? labelKey(r.attributes) : '';
+  return r ? labelKey(labelPairs(r.attributes)) : '';
 }
 
-function labelKey(attrs: readonly KeyValue[]): string {
-  if (attrs.length === 0) return '';
-  const parts = attrs.map((kv) => `${kv.key}\u0001${anyValueToString(kv.value)}`);
-  parts.sort();
-  return parts.join('\u0002');
-}
-
+/** The attributes as (name, value) strings: each value is stringified once per point. */
 function labelPairs(attrs: readonly KeyValue[]): [string, string][] {
   return attrs.map((kv) => [kv.key, anyValueToString(kv.value)]);
+}
+
+/** An order-independent series key from label pairs. */
+function labelKey(pairs: LabelPairs): string {
+  if (pairs.length === 0) return '';
+  const parts = pairs.map(([k, v]) => `${k}\u0001${v}`);
+  parts.sort();
+  return parts.join('\u0002');
 }
 
 const overflowAttr = (): KeyValue => ({ key: OVERFLOW_KEY, value: { boolValue: true } });
@@ -120,7 +124,7 @@ export function createCardinalityLimiterProcessor<S extends Signal>(
     for (let i = 0; i < points.length; i++) {
       const p = points[i] as { attributes: KeyValue[] };
       const labels = labelPairs(p.attributes);
-      const verdict = budget.check(m.name, `${resKey}\u0003${labelKey(p.attributes)}`, labels, now);
+      const verdict = budget.check(m.name, `${resKey}\u0003${labelKey(labels)}`, labels, now);
       if (verdict.kind === 'admit') {
         kept?.push(p);
         continue;
@@ -137,15 +141,16 @@ export function createCardinalityLimiterProcessor<S extends Signal>(
         const drop = new Set(verdict.labels);
         const attrs = p.attributes.filter((kv) => !drop.has(kv.key) && kv.key !== OVERFLOW_KEY);
         attrs.push(overflowAttr());
-        const key = `${resKey}\u0003${labelKey(attrs)}`;
-        p.attributes = budget.admitFolded(m.name, key, labelPairs(attrs), now) ? attrs : [overflowAttr()];
+        const pairs = labelPairs(attrs);
+        const key = `${resKey}\u0003${labelKey(pairs)}`;
+        p.attributes = budget.admitFolded(m.name, key, pairs, now) ? attrs : [overflowAttr()];
       } else {
         note(m.name, []);
         p.attributes = [overflowAttr()];
       }
       // Points folded into the same series within this batch are merged into the first one.
       overflow ??= new Map();
-      const k = labelKey(p.attributes);
+      const k = labelKey(labelPairs(p.attributes));
       const first = overflow.get(k);
       if (!first) {
         overflow.set(k, p);
