@@ -19,7 +19,9 @@ import { matchesGlob, resolve } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import type Long from 'long';
 import type { Component, Consumer, CreateSettings, Host } from '../../component/component.js';
-import { errors, isPermanent, StitchError } from '../../errors.js';
+import { errors, StitchError } from '../../errors.js';
+import type { RetryConfig } from '../../exporterhelper/config.js';
+import { sendWithRetry } from '../../exporterhelper/retry.js';
 import { isStorageExtension, type StorageLease } from '../../extensions/file-storage/extension.js';
 import { nowNanos } from '../../model/time.js';
 import type { LogsData } from '../../model/types.js';
@@ -103,6 +105,8 @@ export function createFilelogReceiver(
   };
   const needsRealpath = attrOptions.nameResolved || attrOptions.pathResolved;
   const retry = config.retry_on_failure;
+  // consumerretry has no multiplier or jitter options; its backoff uses 1.5 and ±50%.
+  const retryConfig: RetryConfig = { ...retry, multiplier: 1.5, randomization_factor: 0.5 };
 
   /** Followed files by `dev:ino`. */
   const tracked = new Map<string, FileReader>();
@@ -239,49 +243,43 @@ export function createFilelogReceiver(
   /** Sends one batch; resolves to whether its offsets may be committed. */
   async function deliver(entries: Entry[], observed: Long): Promise<boolean> {
     const n = entries.length;
-    const t0 = Date.now();
-    let interval = retry.initial_interval;
-    for (let attempt = 0; ; attempt++) {
-      try {
-        // Rebuilt per attempt: a refusing pipeline may have edited the batch it was given.
-        await next.consume(toLogsData(entries, observed));
-        settings.telemetry.accepted('logs', n, 'file');
-        if (attempt > 0) logger.info({ records: n, attempts: attempt + 1 }, 'pipeline accepted the batch after retrying');
-        return true;
-      } catch (err) {
-        const reason = dropReason(err);
-        settings.telemetry.refused('logs', n, reason, 'file');
-        if (abort.signal.aborted) return false; // shutting down: keep offsets, re-read after restart
-        if (isPermanent(err)) {
-          settings.telemetry.dropped('logs', n, 'permanent_error');
-          logger.warn({ err, records: n }, 'pipeline refused a batch permanently; dropping it');
-          return true;
-        }
-        if (!retry.enabled) {
-          settings.telemetry.dropped('logs', n, reason);
-          logger.warn({ err, records: n }, 'pipeline refused a batch and retry_on_failure is disabled; dropping it');
-          return true;
-        }
-        const elapsed = Date.now() - t0;
-        if (retry.max_elapsed_time > 0 && elapsed + interval > retry.max_elapsed_time) {
-          settings.telemetry.dropped('logs', n, 'retries_exhausted');
-          logger.warn(
-            { err, records: n, elapsed_ms: elapsed },
-            'pipeline kept refusing past max_elapsed_time; dropping the batch',
-          );
-          return true;
-        }
-        const retryAfter = err instanceof StitchError ? err.retryAfterMs : undefined;
-        const wait = retryAfter ?? interval * (0.5 + Math.random()); // jitter ±50%
-        if (attempt === 0) logger.warn({ err, records: n, retry_in_ms: Math.round(wait) }, 'pipeline refused a batch; retrying');
-        try {
-          await sleep(wait, undefined, { signal: abort.signal });
-        } catch {
-          return false;
-        }
-        interval = Math.min(interval * 1.5, retry.max_interval);
+    let reason: DropReason = 'downstream_error';
+    let failures = 0;
+    const outcome = await sendWithRetry(
+      // Rebuilt per attempt: a refusing pipeline may have edited the batch it was given.
+      () => next.consume(toLogsData(entries, observed)),
+      {
+        config: retryConfig,
+        stop: abort.signal,
+        onAttemptFailed(err, permanent) {
+          reason = dropReason(err);
+          settings.telemetry.refused('logs', n, reason, 'file');
+          if (failures++ === 0 && !permanent && retry.enabled && !abort.signal.aborted) {
+            logger.warn({ err, records: n }, 'pipeline refused a batch; retrying');
+          }
+        },
+      },
+    );
+    if (outcome.kind === 'sent') {
+      settings.telemetry.accepted('logs', n, 'file');
+      if (outcome.attempts > 1) {
+        logger.info({ records: n, attempts: outcome.attempts }, 'pipeline accepted the batch after retrying');
       }
+      return true;
     }
+    // Shutting down: keep the offsets, the lines are read again after a restart.
+    if (outcome.kind === 'stopped' || abort.signal.aborted) return false;
+    if (outcome.kind === 'permanent') {
+      settings.telemetry.dropped('logs', n, 'permanent_error');
+      logger.warn({ err: outcome.error, records: n }, 'pipeline refused a batch permanently; dropping it');
+    } else if (!retry.enabled) {
+      settings.telemetry.dropped('logs', n, reason);
+      logger.warn({ err: outcome.error, records: n }, 'pipeline refused a batch and retry_on_failure is disabled; dropping it');
+    } else {
+      settings.telemetry.dropped('logs', n, 'retries_exhausted');
+      logger.warn({ err: outcome.error, records: n, attempts: outcome.attempts }, `dropping a refused batch: ${outcome.reason}`);
+    }
+    return true;
   }
 
   function recordStats(stats: OperatorStats): void {
