@@ -5,25 +5,14 @@
  */
 import type { Component, ConsumeContext, Consumer, CreateSettings } from '../../component/component.js';
 import { errors } from '../../errors.js';
-import type { KeyValue, LogsData, Metric, MetricsData, Signal, SignalData, TracesData } from '../../model/types.js';
+import type { LogsData, MetricsData, Signal, SignalData, TracesData } from '../../model/types.js';
 import { compileActions } from '../internal/attraction/index.js';
+import { dataPointsOf } from '../internal/data-points.js';
 import { compileMatcher, includeExclude } from '../internal/matcher/index.js';
 import type { AttributesConfig } from './config.js';
 
 /** A running attributes processor. */
 export type AttributesProcessor<S extends Signal> = Component & Consumer<SignalData[S]>;
-
-/** The data points of a metric, whatever its type. */
-export function dataPointsOf(m: Metric): { attributes: KeyValue[] }[] {
-  return (
-    m.gauge?.dataPoints ??
-    m.sum?.dataPoints ??
-    m.histogram?.dataPoints ??
-    m.exponentialHistogram?.dataPoints ??
-    m.summary?.dataPoints ??
-    []
-  );
-}
 
 /** Creates the attributes processor for `signal` in front of `next`. */
 export function createAttributesProcessor<S extends Signal>(

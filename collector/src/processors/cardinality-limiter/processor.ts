@@ -22,7 +22,7 @@ import type {
   SignalData,
 } from '../../model/types.js';
 import { anyValueToString, int64ToNumber, isSet, pointValue } from '../../model/values.js';
-import { dataPointsOf } from '../attributes/processor.js';
+import { dataPointsOf, setDataPoints } from '../internal/data-points.js';
 import type { CardinalityLimiterConfig } from './config.js';
 import { SeriesBudget } from './limiter.js';
 
@@ -181,7 +181,7 @@ export function createCardinalityLimiterProcessor<S extends Signal>(
           const [kept, d, f] = limitMetric(m, resKey, now);
           dropped += d;
           foldedN += f;
-          if (kept !== before) setPoints(m, kept);
+          if (kept !== before) setDataPoints(m, kept);
           return kept.length > 0 || before.length === 0;
         });
         return sm.metrics.length > 0;
@@ -221,11 +221,6 @@ export function createCardinalityLimiterProcessor<S extends Signal>(
       return next.consume(batch, context);
     },
   };
-}
-
-function setPoints(m: Metric, points: { attributes: KeyValue[] }[]): void {
-  const holder = (m.gauge ?? m.sum ?? m.histogram ?? m.exponentialHistogram ?? m.summary) as { dataPoints: unknown[] } | null;
-  if (holder) holder.dataPoints = points;
 }
 
 /**

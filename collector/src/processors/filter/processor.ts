@@ -9,8 +9,8 @@
 import type { Component, ConsumeContext, Consumer, CreateSettings } from '../../component/component.js';
 import { errors } from '../../errors.js';
 import { ThrottledLog } from '../../internal/throttled-log.js';
-import type { LogsData, Metric, MetricsData, Signal, SignalData, TracesData } from '../../model/types.js';
-import { dataPointsOf } from '../attributes/processor.js';
+import type { LogsData, MetricsData, Signal, SignalData, TracesData } from '../../model/types.js';
+import { dataPointsOf, setDataPoints } from '../internal/data-points.js';
 import { compileMatcher, includeExclude, type Matcher } from '../internal/matcher/index.js';
 import { type FilterConfig, logsMatchProperties, metricsMatchProperties } from './config.js';
 import { type AnyDataPoint, type Condition, compileCondition, type Frame, type OttlContext } from './ottl/compile.js';
@@ -212,9 +212,4 @@ export function createFilterProcessor<S extends Signal>(
       return next.consume(batch, context);
     },
   };
-}
-
-function setDataPoints(m: Metric, points: AnyDataPoint[]): void {
-  const holder = (m.gauge ?? m.sum ?? m.histogram ?? m.exponentialHistogram ?? m.summary) as { dataPoints: unknown[] } | null;
-  if (holder) holder.dataPoints = points;
 }

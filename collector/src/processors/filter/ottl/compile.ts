@@ -16,6 +16,7 @@ import type {
   SpanEvent,
 } from '../../../model/types.js';
 import { findAttribute, idToHex, isSet } from '../../../model/values.js';
+import { dataPointsOf } from '../../internal/data-points.js';
 import { type Node, OttlSyntaxError, type OttlValue, parseCondition } from './parser.js';
 
 /** The OTTL contexts the filter processor evaluates conditions in. */
@@ -446,13 +447,13 @@ function compileCall(n: Extract<Node, { kind: 'call' }>, ctx: OttlContext): Gett
       return (f) => !f.span?.parentSpanId || f.span.parentSpanId.length === 0;
     case 'HasAttrKeyOnDatapoint': {
       const key = stringLiteral(0);
-      return (f) => pointsOf(f.metric).some((p) => p.attributes.some((kv) => kv.key === key));
+      return (f) => (f.metric ? dataPointsOf(f.metric) : []).some((p) => p.attributes.some((kv) => kv.key === key));
     }
     case 'HasAttrOnDatapoint': {
       const key = stringLiteral(0);
       const want = stringLiteral(1);
       return (f) =>
-        pointsOf(f.metric).some((p) =>
+        (f.metric ? dataPointsOf(f.metric) : []).some((p) =>
           p.attributes.some(
             (kv) => kv.key === key && kv.value != null && isSet(kv.value, 'stringValue') && kv.value.stringValue === want,
           ),
@@ -470,18 +471,6 @@ const TYPE_TESTS: Record<string, (x: OttlValue) => boolean> = {
   IsMap: (x) => x !== null && typeof x === 'object' && !Array.isArray(x) && !(x instanceof Uint8Array),
   IsList: (x) => Array.isArray(x),
 };
-
-function pointsOf(m: Metric | undefined): { attributes: KeyValue[] }[] {
-  if (!m) return [];
-  return (
-    m.gauge?.dataPoints ??
-    m.sum?.dataPoints ??
-    m.histogram?.dataPoints ??
-    m.exponentialHistogram?.dataPoints ??
-    m.summary?.dataPoints ??
-    []
-  );
-}
 
 /** OTTL's StringLikeGetter: strings as is, other scalars printed, maps and lists as JSON, nil → no match. */
 function stringLike(v: OttlValue): string | null {
