@@ -34,16 +34,17 @@ export function createOtlpExporter(
   let client: grpc.Client | undefined;
   let auth: ClientAuthenticator | undefined;
 
-  const push =
-    <S extends Signal>(signal: S) =>
-    async (batch: SignalData[S], abort: AbortSignal): Promise<void> => {
+  const push = <S extends Signal>(signal: S) => {
+    const method = rawUnaryMethod(OTLP_GRPC_PATHS[signal]);
+    return async (batch: SignalData[S], abort: AbortSignal): Promise<void> => {
       const c = client;
       if (!c) throw errors.STITCH_ERR_EXPORT_RETRYABLE([settings.id, 'not started']);
-      const method = rawUnaryMethod(OTLP_GRPC_PATHS[signal]);
       const metadata = new grpc.Metadata();
       for (const [k, v] of Object.entries(config.headers)) metadata.set(k, v);
       if (auth) for (const [k, v] of Object.entries(await auth.headers())) metadata.set(k, v);
-      const body = Buffer.from(encodeRequest(signal, batch, 'protobuf'));
+      // A view of the encoded bytes, not a copy (Buffer.from(Uint8Array) would copy the request).
+      const encoded = encodeRequest(signal, batch, 'protobuf');
+      const body = Buffer.from(encoded.buffer, encoded.byteOffset, encoded.byteLength);
       const response = await new Promise<Buffer>((resolve, reject) => {
         const call = c.makeUnaryRequest(
           method.path,
@@ -64,6 +65,7 @@ export function createOtlpExporter(
       }
       if (partial) partials.report(signal, partial);
     };
+  };
 
   const helpers = new Map<Signal, ExporterHelper<Signal>>();
   for (const signal of signals) {
