@@ -131,6 +131,11 @@ export const errors = {
   STITCH_ERR_COMPONENT_START: def('STITCH_ERR_COMPONENT_START', 'internal', 'failed to start %s: %s'),
   STITCH_ERR_SHUTDOWN: def('STITCH_ERR_SHUTDOWN', 'downstream', '%s is shut down and accepts no more data'),
   STITCH_ERR_LISTEN: def('STITCH_ERR_LISTEN', 'config', '%s cannot listen on %s: %s'),
+  STITCH_ERR_COMPONENT_NOT_LOADED: def(
+    'STITCH_ERR_COMPONENT_NOT_LOADED',
+    'internal',
+    "%s: create() was called before the factory's load() resolved",
+  ),
 
   // input: data from senders
   STITCH_ERR_DECODE: def('STITCH_ERR_DECODE', 'input', 'cannot decode %s: %s'),

@@ -96,6 +96,15 @@ interface FactoryBase<C> {
    * conformance suite builds the component from it; omit it when `configSchema.parse({})` is valid.
    */
   readonly exampleConfig?: Readonly<Record<string, unknown>>;
+  /**
+   * Imports the implementation, when the factory loads it on demand (`component/lazy.ts`
+   * `lazyImplementation`): identity, `configSchema` and defaults stay eager and light, the
+   * component's modules (servers, codecs, clients) load only for a config that uses it. Whoever
+   * creates components awaits it first, once per factory (`loadFactories`: the runtime, the
+   * conformance suite); `create` then stays synchronous, and before that it throws
+   * STITCH_ERR_COMPONENT_NOT_LOADED. Omitted by factories that import their implementation eagerly.
+   */
+  load?(): Promise<void>;
 }
 
 /** Creates a receiver: one instance per ID, feeding every pipeline that lists it. */

@@ -10,14 +10,17 @@
  *   item to the next consumer, exporters deliver to a local sink (their `endpoint` options point
  *   at it) and count every item as sent, receivers and extensions listen on the free ports their
  *   `endpoint` options were pointed at and release them on shutdown, connectors accept the data;
- * - consume after shutdown rejects with STITCH_ERR_SHUTDOWN.
+ * - consume after shutdown rejects with STITCH_ERR_SHUTDOWN;
+ * - lazy loading: each factory has a `load()` (idempotent) that every other check awaits first, as
+ *   the runtime does, and importing the registry (the built CLI) loads no implementation module.
  *
  * Nothing is skipped: a component that cannot pass a check must be listed in EXCUSED with a
  * reason and the test file that covers the behaviour instead, and the suite checks that file exists.
  */
+import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { SIGNALS, type Signal, type SignalData } from '../model/types.js';
 import { builtinFactories } from '../registry.js';
 import { SelfTelemetry } from '../telemetry/self-metrics.js';
@@ -42,6 +45,7 @@ import {
   withOption,
 } from './conformance/harness.js';
 import { sampleData } from './conformance/sample-data.js';
+import { loadFactories } from './lazy.js';
 
 /**
  * Configs for factories that do not declare `exampleConfig` although their defaults alone cannot
@@ -174,6 +178,35 @@ describe('conformance tables', () => {
     }
   });
 
+  it('importing the registry loads no component implementation (the built CLI, as `stitch validate` runs it)', () => {
+    // A child process on the build (test/global-setup.ts runs `tsc -b`): vitest's own module graph
+    // cannot tell what plain Node would load. Module hooks record every module the import loads.
+    const script = `
+      import { registerHooks } from 'node:module';
+      const loaded = [];
+      registerHooks({ load(url, ctx, next) { loaded.push(url); return next(url, ctx); } });
+      await import(${JSON.stringify(`${repoRoot}collector/dist/registry.js`)});
+      process.stdout.write(JSON.stringify(loaded));`;
+    const loaded = JSON.parse(
+      execFileSync(process.execPath, ['--input-type=module', '-e', script], { encoding: 'utf8' }),
+    ) as string[];
+    const collectorModules = loaded
+      .filter((u) => u.includes('/collector/dist/'))
+      .map((u) => u.slice(u.indexOf('/collector/dist/') + '/collector/dist/'.length));
+    expect(collectorModules).toContain('receivers/otlp/factory.js');
+    // What config validation needs: factories, their schemas and the helpers those use.
+    const implementation = collectorModules.filter(
+      (m) =>
+        /\/(receiver|processor|exporter|extension|connector|server|grpc|http|codec|proto-root)\.js$/.test(m) ||
+        m.startsWith('model/remote-write/'),
+    );
+    expect(implementation, 'implementation modules loaded by the registry').toEqual([]);
+    const packages = new Set(loaded.map((u) => /node_modules\/((?:@[^/]+\/)?[^/]+)/.exec(u)?.[1]).filter((p) => p !== undefined));
+    for (const heavy of ['fastify', '@grpc/grpc-js', 'protobufjs', 'prom-client', 'pino', 'snappy', '@kubernetes/client-node']) {
+      expect(packages.has(heavy), `${heavy} loaded by the registry`).toBe(false);
+    }
+  });
+
   it('types are unique per kind', () => {
     const keys = builtinFactories.map(factoryKey);
     const dups = keys.filter((k, i) => keys.indexOf(k) !== i);
@@ -182,6 +215,15 @@ describe('conformance tables', () => {
 });
 
 describe.each(builtinFactories.map((f) => [factoryKey(f), f] as const))('%s', (_key, f) => {
+  // As the runtime does (service/collector.ts): load, then create.
+  beforeAll(() => loadFactories([f]));
+
+  it('loads its implementation on demand: load() resolves, and again', async () => {
+    expect(typeof f.load, 'a built-in factory imports its implementation in load()').toBe('function');
+    await expect(f.load?.()).resolves.toBeUndefined();
+    await expect(f.load?.()).resolves.toBeUndefined();
+  });
+
   it('has a snake_case type, a one-line description and a stability', () => {
     expect(f.type).toMatch(TYPE_RE);
     expect(f.description.trim().length).toBeGreaterThan(10);

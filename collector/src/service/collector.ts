@@ -4,7 +4,8 @@
  * and `stitch demo` use it in-process.
  */
 import type { Logger } from 'pino';
-import type { Component, ExtensionFactory, Host } from '../component/component.js';
+import type { Component, ExtensionFactory, Factory, Host } from '../component/component.js';
+import { loadFactories } from '../component/lazy.js';
 import type { CollectorConfig } from '../config/types.js';
 import { errors } from '../errors.js';
 import { buildGraph, type PipelineGraph } from '../pipeline/graph.js';
@@ -41,6 +42,21 @@ export interface RunningCollector {
 /** The default drain deadline of a graceful shutdown. */
 export const DEFAULT_SHUTDOWN_TIMEOUT_MS = 15_000;
 
+/** The factories of the components `config` runs: service extensions and what pipelines list. */
+export function usedFactories(config: CollectorConfig): Factory[] {
+  const used = new Set<Factory>();
+  const add = (c: { factory: Factory } | undefined) => {
+    if (c) used.add(c.factory);
+  };
+  for (const id of config.service.extensions) add(config.extensions.get(id));
+  for (const p of config.service.pipelines.values()) {
+    for (const id of p.receivers) add(config.receivers.get(id) ?? config.connectors.get(id));
+    for (const id of p.processors) add(config.processors.get(id));
+    for (const id of p.exporters) add(config.exporters.get(id) ?? config.connectors.get(id));
+  }
+  return [...used];
+}
+
 /**
  * Starts extensions (in `service.extensions` order), then the pipelines downstream-first, then
  * the self-metrics endpoint. On any start failure, stops what started and rejects.
@@ -62,6 +78,9 @@ export async function startCollector(options: StartCollectorOptions): Promise<Ru
       }
     }
   };
+
+  // Implementations load on demand (component/lazy.ts): only what this config runs, before any create.
+  await loadFactories(usedFactories(config));
 
   for (const id of config.service.extensions) {
     const c = config.extensions.get(id);

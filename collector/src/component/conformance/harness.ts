@@ -108,6 +108,7 @@ export class OtlpGrpcSink {
   async start(): Promise<void> {
     const f = this.factories.find((x): x is ReceiverFactory => x.kind === 'receiver' && x.type === 'otlp');
     if (!f) throw new Error('an exporter with a host:port endpoint needs the otlp receiver as its gRPC sink');
+    await f.load?.();
     this.port = await freePort();
     const config = f.configSchema.parse({ protocols: { grpc: { endpoint: `127.0.0.1:${this.port}` } } });
     const r = f.create(testSettings('otlp/conformance_sink', 'receiver'), config, this.received as never);

@@ -1,7 +1,10 @@
 /** Factory of the `count` connector. */
 import type { ConnectorFactory } from '../../component/component.js';
+import { lazyImplementation } from '../../component/lazy.js';
 import { type CountConnectorConfig, countConnectorConfigSchema } from './config.js';
-import { createCountConnector } from './connector.js';
+
+// The implementation loads when a config uses this component (component/lazy.ts).
+const impl = lazyImplementation('connector/count', () => import('./connector.js'));
 
 /** `count`: counts spans, span events, metrics, data points and log records into Sums (contrib's countconnector). */
 export const countConnectorFactory: ConnectorFactory<CountConnectorConfig> = {
@@ -15,5 +18,6 @@ export const countConnectorFactory: ConnectorFactory<CountConnectorConfig> = {
     { from: 'metrics', to: 'metrics', stability: 'alpha' },
   ],
   configSchema: countConnectorConfigSchema as never,
-  create: (settings, config, from, _to, next) => createCountConnector(settings, config, from, next as never) as never,
+  load: impl.load,
+  create: (settings, config, from, _to, next) => impl.get().createCountConnector(settings, config, from, next as never) as never,
 };

@@ -1,7 +1,10 @@
 /** Factory of the `loki` exporter. */
 import type { ExporterFactory } from '../../component/component.js';
+import { lazyImplementation } from '../../component/lazy.js';
 import { type LokiConfig, lokiConfigSchema } from './config.js';
-import { createLokiExporter } from './exporter.js';
+
+// The implementation loads when a config uses this component (component/lazy.ts).
+const impl = lazyImplementation('exporter/loki', () => import('./exporter.js'));
 
 /**
  * `loki`: logs to Loki's push API, shaped as Loki's native OTLP ingestion shapes them. The
@@ -15,5 +18,6 @@ export const lokiExporterFactory: ExporterFactory<LokiConfig> = {
   configSchema: lokiConfigSchema as never,
   // `endpoint` has no default (as in the contrib exporter).
   exampleConfig: { endpoint: 'http://localhost:3100/loki/api/v1/push' },
-  create: (settings, config) => createLokiExporter(settings, config),
+  load: impl.load,
+  create: (settings, config) => impl.get().createLokiExporter(settings, config),
 };

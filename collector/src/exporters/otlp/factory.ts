@@ -1,7 +1,10 @@
 /** Factory of the `otlp` (gRPC) exporter. */
 import type { ExporterFactory } from '../../component/component.js';
+import { lazyImplementation } from '../../component/lazy.js';
 import { type OtlpExporterConfig, otlpExporterConfigSchema } from './config.js';
-import { createOtlpExporter } from './exporter.js';
+
+// The implementation loads when a config uses this component (component/lazy.ts).
+const impl = lazyImplementation('exporter/otlp', () => import('./exporter.js'));
 
 /** `otlp`: sends traces, metrics and logs over OTLP/gRPC. */
 export const otlpExporterFactory: ExporterFactory<OtlpExporterConfig> = {
@@ -11,5 +14,6 @@ export const otlpExporterFactory: ExporterFactory<OtlpExporterConfig> = {
   exampleConfig: { endpoint: 'localhost:4317', tls: { insecure: true } },
   stability: { traces: 'beta', metrics: 'beta', logs: 'beta' },
   configSchema: otlpExporterConfigSchema,
-  create: (settings, config, signals) => createOtlpExporter(settings, config, signals),
+  load: impl.load,
+  create: (settings, config, signals) => impl.get().createOtlpExporter(settings, config, signals),
 };

@@ -1,6 +1,9 @@
 import type { ExporterFactory } from '../../component/component.js';
+import { lazyImplementation } from '../../component/lazy.js';
 import { type PrometheusRemoteWriteConfig, prometheusRemoteWriteConfigSchema } from './config.js';
-import { createPrometheusRemoteWriteExporter } from './exporter.js';
+
+// The implementation loads when a config uses this component (component/lazy.ts).
+const impl = lazyImplementation('exporter/prometheusremotewrite', () => import('./exporter.js'));
 
 /** `prometheusremotewrite`: OTLP metrics to any Prometheus remote-write 1.0 endpoint, with exemplars. */
 export const prometheusRemoteWriteExporterFactory: ExporterFactory<PrometheusRemoteWriteConfig> = {
@@ -10,5 +13,6 @@ export const prometheusRemoteWriteExporterFactory: ExporterFactory<PrometheusRem
   exampleConfig: { endpoint: 'http://localhost:9090/api/v1/write' },
   configSchema: prometheusRemoteWriteConfigSchema,
   stability: { metrics: 'beta' },
-  create: createPrometheusRemoteWriteExporter,
+  load: impl.load,
+  create: (settings, config, signals) => impl.get().createPrometheusRemoteWriteExporter(settings, config, signals),
 };

@@ -1,7 +1,10 @@
 /** Factory of the `bearertokenauth` extension. */
 import type { ExtensionFactory } from '../../component/component.js';
+import { lazyImplementation } from '../../component/lazy.js';
 import { type BearerTokenAuthConfig, bearerTokenAuthConfigSchema } from './config.js';
-import { createBearerTokenAuth } from './extension.js';
+
+// The implementation loads when a config uses this component (component/lazy.ts).
+const impl = lazyImplementation('extension/bearertokenauth', () => import('./extension.js'));
 
 /** `bearertokenauth`: static or file-based bearer tokens for receivers (check) and exporters (send). */
 export const bearerTokenAuthFactory: ExtensionFactory<BearerTokenAuthConfig> = {
@@ -11,5 +14,6 @@ export const bearerTokenAuthFactory: ExtensionFactory<BearerTokenAuthConfig> = {
   exampleConfig: { token: 'example-token' },
   stability: 'beta',
   configSchema: bearerTokenAuthConfigSchema,
-  create: (settings, config) => createBearerTokenAuth(settings, config),
+  load: impl.load,
+  create: (settings, config) => impl.get().createBearerTokenAuth(settings, config),
 };

@@ -2,8 +2,11 @@
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { ExtensionFactory } from '../../component/component.js';
+import { lazyImplementation } from '../../component/lazy.js';
 import { type FileStorageConfig, fileStorageConfigSchema } from './config.js';
-import { createFileStorage } from './extension.js';
+
+// The implementation loads when a config uses this component (component/lazy.ts).
+const impl = lazyImplementation('extension/file_storage', () => import('./extension.js'));
 
 /** `file_storage`: directories for durable sending queues (`sending_queue.storage: file_storage/<name>`). */
 export const fileStorageFactory: ExtensionFactory<FileStorageConfig> = {
@@ -14,5 +17,6 @@ export const fileStorageFactory: ExtensionFactory<FileStorageConfig> = {
   configSchema: fileStorageConfigSchema as never,
   // The default directory is a DaemonSet hostPath; an example that runs anywhere creates its own.
   exampleConfig: { directory: join(tmpdir(), 'stitch-file-storage-example'), create_directory: true },
-  create: (settings, config) => createFileStorage(settings, config),
+  load: impl.load,
+  create: (settings, config) => impl.get().createFileStorage(settings, config),
 };

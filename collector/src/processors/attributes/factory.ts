@@ -1,7 +1,10 @@
 /** Factory of the `attributes` processor. */
 import type { ProcessorFactory } from '../../component/component.js';
+import { lazyImplementation } from '../../component/lazy.js';
 import { type AttributesConfig, attributesConfigSchema } from './config.js';
-import { createAttributesProcessor } from './processor.js';
+
+// The implementation loads when a config uses this component (component/lazy.ts).
+const impl = lazyImplementation('processor/attributes', () => import('./processor.js'));
 
 /** `attributes`: edits span, log record and data point attributes, with include/exclude (contrib attributesprocessor). */
 export const attributesProcessorFactory: ProcessorFactory<AttributesConfig> = {
@@ -11,5 +14,6 @@ export const attributesProcessorFactory: ProcessorFactory<AttributesConfig> = {
   stability: { traces: 'beta', metrics: 'beta', logs: 'beta' },
   configSchema: attributesConfigSchema,
   exampleConfig: { actions: [{ key: 'db.statement', action: 'delete' }] },
-  create: (settings, config, signal, next) => createAttributesProcessor(settings, config, signal, next),
+  load: impl.load,
+  create: (settings, config, signal, next) => impl.get().createAttributesProcessor(settings, config, signal, next),
 };

@@ -1,7 +1,10 @@
 /** Factory of the `batch` processor. */
 import type { ProcessorFactory } from '../../component/component.js';
+import { lazyImplementation } from '../../component/lazy.js';
 import { type BatchConfig, batchConfigSchema } from './config.js';
-import { createBatchProcessor } from './processor.js';
+
+// The implementation loads when a config uses this component (component/lazy.ts).
+const impl = lazyImplementation('processor/batch', () => import('./processor.js'));
 
 /** `batch`: groups items into batches by count and time (the Collector's batchprocessor). */
 export const batchProcessorFactory: ProcessorFactory<BatchConfig> = {
@@ -10,5 +13,6 @@ export const batchProcessorFactory: ProcessorFactory<BatchConfig> = {
   description: 'Batches spans, data points and log records by count and time; splits oversized batches',
   stability: { traces: 'beta', metrics: 'beta', logs: 'beta' },
   configSchema: batchConfigSchema,
-  create: (settings, config, signal, next) => createBatchProcessor(settings, config, signal, next),
+  load: impl.load,
+  create: (settings, config, signal, next) => impl.get().createBatchProcessor(settings, config, signal, next),
 };

@@ -1,7 +1,10 @@
 /** Factory of the `k8sattributes` processor. */
 import type { ProcessorFactory } from '../../component/component.js';
+import { lazyImplementation } from '../../component/lazy.js';
 import { type K8sAttributesConfig, k8sAttributesConfigSchema } from './config.js';
-import { createK8sAttributesProcessor } from './processor.js';
+
+// The implementation loads when a config uses this component (component/lazy.ts).
+const impl = lazyImplementation('processor/k8sattributes', () => import('./processor.js'));
 
 /** `k8sattributes`: pod, namespace, node and workload attributes from a cache of this node's pods. */
 export const k8sAttributesProcessorFactory: ProcessorFactory<K8sAttributesConfig> = {
@@ -12,5 +15,6 @@ export const k8sAttributesProcessorFactory: ProcessorFactory<K8sAttributesConfig
   configSchema: k8sAttributesConfigSchema,
   // Defaults alone need a cluster (serviceAccount); passthrough is valid anywhere.
   exampleConfig: { passthrough: true },
-  create: (settings, config, signal, next) => createK8sAttributesProcessor(settings, config, signal, next),
+  load: impl.load,
+  create: (settings, config, signal, next) => impl.get().createK8sAttributesProcessor(settings, config, signal, next),
 };

@@ -1,7 +1,10 @@
 /** Factory of the `resource` processor. */
 import type { ProcessorFactory } from '../../component/component.js';
+import { lazyImplementation } from '../../component/lazy.js';
 import { type ResourceConfig, resourceConfigSchema } from './config.js';
-import { createResourceProcessor } from './processor.js';
+
+// The implementation loads when a config uses this component (component/lazy.ts).
+const impl = lazyImplementation('processor/resource', () => import('./processor.js'));
 
 /** `resource`: inserts, updates, deletes, hashes, extracts or converts resource attributes (contrib resourceprocessor). */
 export const resourceProcessorFactory: ProcessorFactory<ResourceConfig> = {
@@ -11,5 +14,6 @@ export const resourceProcessorFactory: ProcessorFactory<ResourceConfig> = {
   stability: { traces: 'beta', metrics: 'beta', logs: 'beta' },
   configSchema: resourceConfigSchema,
   exampleConfig: { attributes: [{ key: 'deployment.environment', value: 'production', action: 'upsert' }] },
-  create: (settings, config, signal, next) => createResourceProcessor(settings, config, signal, next),
+  load: impl.load,
+  create: (settings, config, signal, next) => impl.get().createResourceProcessor(settings, config, signal, next),
 };

@@ -1,7 +1,10 @@
 /** Factory of the `otlp` receiver. */
 import type { ReceiverFactory } from '../../component/component.js';
+import { lazyImplementation } from '../../component/lazy.js';
 import { type OtlpReceiverConfig, otlpReceiverConfigSchema } from './config.js';
-import { createOtlpReceiver } from './receiver.js';
+
+// The implementation loads when a config uses this component (component/lazy.ts).
+const impl = lazyImplementation('receiver/otlp', () => import('./receiver.js'));
 
 /** `otlp`: OTLP over HTTP (protobuf, JSON) and gRPC, for traces, metrics and logs. */
 export const otlpReceiverFactory: ReceiverFactory<OtlpReceiverConfig> = {
@@ -11,5 +14,6 @@ export const otlpReceiverFactory: ReceiverFactory<OtlpReceiverConfig> = {
   exampleConfig: { protocols: { grpc: null, http: null } },
   stability: { traces: 'beta', metrics: 'beta', logs: 'beta' },
   configSchema: otlpReceiverConfigSchema,
-  create: (settings, config, next) => createOtlpReceiver(settings, config, next),
+  load: impl.load,
+  create: (settings, config, next) => impl.get().createOtlpReceiver(settings, config, next),
 };

@@ -1,6 +1,9 @@
 import type { ReceiverFactory } from '../../component/component.js';
+import { lazyImplementation } from '../../component/lazy.js';
 import { type PrometheusRemoteWriteReceiverConfig, prometheusRemoteWriteReceiverConfigSchema } from './config.js';
-import { createPrometheusRemoteWriteReceiver } from './receiver.js';
+
+// The implementation loads when a config uses this component (component/lazy.ts).
+const impl = lazyImplementation('receiver/prometheusremotewrite', () => import('./receiver.js'));
 
 /** `prometheusremotewrite`: lets Prometheus servers and agents remote-write (1.0) into Stitch. */
 export const prometheusRemoteWriteReceiverFactory: ReceiverFactory<PrometheusRemoteWriteReceiverConfig> = {
@@ -9,5 +12,6 @@ export const prometheusRemoteWriteReceiverFactory: ReceiverFactory<PrometheusRem
   description: 'Receives Prometheus remote-write 1.0 at /api/v1/write',
   configSchema: prometheusRemoteWriteReceiverConfigSchema,
   stability: { metrics: 'alpha' },
-  create: createPrometheusRemoteWriteReceiver,
+  load: impl.load,
+  create: (settings, config, next) => impl.get().createPrometheusRemoteWriteReceiver(settings, config, next),
 };
