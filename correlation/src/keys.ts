@@ -24,6 +24,7 @@ export const REQUEST_ID_HEADER = 'x-request-id';
 
 /** The correlation IDs: high-cardinality, never labels. */
 export const CORRELATION_ID_KEYS = [TRACE_ID, SPAN_ID, REQUEST_ID, RECONCILE_ID] as const;
+/** One of the canonical correlation ID keys. */
 export type CorrelationIdKey = (typeof CORRELATION_ID_KEYS)[number];
 
 /**

@@ -46,7 +46,9 @@ export const sendingQueueSchema = z
 /** The per-request timeout (exporterhelper TimeoutConfig), default 5s. */
 export const timeoutSchema = duration('5s');
 
+/** `retry_on_failure`, parsed (durations in ms). */
 export type RetryConfig = z.output<typeof retryOnFailureSchema>;
+/** `sending_queue`, parsed. */
 export type QueueConfig = z.output<typeof sendingQueueSchema>;
 
 /** The three shared blocks, to spread into an exporter's strict schema. */

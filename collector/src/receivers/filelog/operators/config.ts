@@ -176,9 +176,13 @@ export const operatorSchema = z.discriminatedUnion('type', OPERATOR_SCHEMAS, {
 
 /** A validated operator config. */
 export type OperatorConfig = z.output<typeof operatorSchema>;
+/** A `container` operator, parsed. */
 export type ContainerConfig = z.output<typeof containerSchema>;
+/** A `json_parser` operator, parsed. */
 export type JsonParserConfig = z.output<typeof jsonParserSchema>;
+/** A `regex_parser` operator, parsed. */
 export type RegexParserConfig = z.output<typeof regexParserSchema>;
+/** A `pino_parser` operator, parsed. */
 export type PinoParserConfig = z.output<typeof pinoParserSchema>;
 /** The fields common to json_parser and regex_parser. */
 export type ParserFields = Omit<JsonParserConfig, 'type'>;
