@@ -151,6 +151,27 @@ describe('prometheus exporter', () => {
     await expect(e.consumers.metrics!.consume(batch(T, 1))).rejects.toMatchObject({ code: 'STITCH_ERR_SHUTDOWN' });
   });
 
+  it('gzips a large scrape for a scraper that accepts it', async () => {
+    const { e } = exporter({}, Date.now);
+    await e.start(testHost());
+    try {
+      const many = batch(Date.now(), 1);
+      const orders = many.resourceMetrics[0]!.scopeMetrics[0]!.metrics[1]!.sum!;
+      orders.dataPoints = Array.from({ length: 100 }, (_, i) => ({
+        attributes: [kv('shop', `shop-${i}`)],
+        startTimeUnixNano: ns(T - 1000),
+        timeUnixNano: ns(Date.now()),
+        asInt: i,
+      }));
+      await e.consumers.metrics!.consume(many);
+      const res = await fetch(`http://127.0.0.1:${e.port}/metrics`, { headers: { 'accept-encoding': 'gzip' } });
+      expect(res.headers.get('content-encoding')).toBe('gzip');
+      expect(await res.text()).toContain('orders_total{instance="pod-1",job="shop",shop="shop-99"} 99'); // fetch inflates
+    } finally {
+      await e.shutdown();
+    }
+  });
+
   it('endpoint is required', () => {
     expect(prometheusExporterConfigSchema.safeParse({}).success).toBe(false);
   });

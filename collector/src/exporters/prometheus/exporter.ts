@@ -5,7 +5,8 @@
  * (one set of rules for push and pull); this file only keeps the latest value per series, expires
  * quiet series after `metric_expiration`, and writes the text format (./exposition.ts).
  */
-import { gzipSync } from 'node:zlib';
+import { promisify } from 'node:util';
+import { gzip } from 'node:zlib';
 import type { Component, Consumer, CreateSettings, Host, SignalConsumers } from '../../component/component.js';
 import { errors } from '../../errors.js';
 import { createHttpServer, type HttpServer } from '../../internal/http-server/server.js';
@@ -28,6 +29,8 @@ import {
 export const MAX_HELD_SERIES = 200_000;
 /** Bodies larger than this are gzipped for scrapers that accept it. */
 const GZIP_MIN_BYTES = 1024;
+// Async: a scrape of many series is megabytes, and gzipSync would stall every pipeline meanwhile.
+const gzipAsync = promisify(gzip);
 
 /** The running exporter. */
 export interface PrometheusExporter extends Component {
@@ -161,7 +164,7 @@ export function createPrometheusExporter(
         reply.header('content-type', openMetrics ? OPENMETRICS_CONTENT_TYPE : TEXT_CONTENT_TYPE);
         const body = Buffer.from(text);
         if (body.length >= GZIP_MIN_BYTES && /\bgzip\b/.test(String(request.headers['accept-encoding'] ?? ''))) {
-          return reply.header('content-encoding', 'gzip').send(gzipSync(body));
+          return reply.header('content-encoding', 'gzip').send(await gzipAsync(body));
         }
         return reply.send(body);
       });
