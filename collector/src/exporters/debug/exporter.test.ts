@@ -237,4 +237,14 @@ describe('debug exporter', () => {
       use_internal_logger: true,
     });
   });
+  it('internal-logger lines name their signal even when the data holds the same text', async () => {
+    const { exp, out } = make({ verbosity: 'detailed' }, ['logs']);
+    await exp.start(testHost());
+    const logs = sampleLogs({ resources: 1, items: 1 });
+    logs.resourceLogs[0]!.scopeLogs[0]!.logRecords[0]!.body = { stringValue: '{"data_type": ""}' };
+    await exp.consumers.logs?.consume(logs);
+    const types = [...out.text.matchAll(/\t\{"kind": "exporter", "data_type": "([^"]*)"/g)].map((m) => m[1]);
+    expect(types).toEqual(['logs', 'logs']); // the summary line and the detailed dump
+    expect(out.text).toContain('{"data_type": ""}'); // the body as sent
+  });
 });

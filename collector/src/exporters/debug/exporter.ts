@@ -96,27 +96,25 @@ export function createDebugExporter(
   let stopped = false;
   let draining: Promise<unknown> | undefined;
 
-  function entry(message: string, extra: Record<string, number>): string {
+  function entry(signal: Signal, message: string, extra: Record<string, number>): string {
     if (!config.use_internal_logger) {
       const body = message.endsWith('\n') ? message.slice(0, -1) : message;
       return Object.keys(extra).length > 0 ? `${body}\t${fields(extra)}\n` : `${body}\n`;
     }
-    return `${new Date(now()).toISOString()}\tinfo\t${message}\t${fields({ kind: 'exporter', data_type: '', name: settings.id, ...extra })}\n`;
+    return `${new Date(now()).toISOString()}\tinfo\t${message}\t${fields({ kind: 'exporter', data_type: signal, name: settings.id, ...extra })}\n`;
   }
 
   function consumerFor<S extends Signal>(signal: S): Consumer<SignalData[S]> {
-    const withType = (text: string, extra: Record<string, number>) =>
-      entry(text, extra).replace('"data_type": ""', `"data_type": ${JSON.stringify(signal)}`);
     return {
       capabilities: { mutatesData: false },
       async consume(batch) {
         if (stopped) throw errors.STITCH_ERR_SHUTDOWN([settings.id]);
         const items = countItems(signal, batch);
         if (sampler.allow(signal, now())) {
-          let text = withType(MESSAGES[signal], summary(signal, batch));
+          let text = entry(signal, MESSAGES[signal], summary(signal, batch));
           if (config.verbosity !== 'basic') {
             const layout = LAYOUTS[config.verbosity][signal] as (d: SignalData[S]) => string;
-            text += withType(layout(batch), {});
+            text += entry(signal, layout(batch), {});
           }
           // Honour the stream's backpressure: a slow pipe on stdout holds the pipeline back
           // rather than buffering output without bound.
