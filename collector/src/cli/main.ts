@@ -9,15 +9,12 @@
 import { readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
-import { formatProblem, loadConfig } from '../config/index.js';
-import { parseDuration } from '../config/schema.js';
 import { StitchError } from '../errors.js';
-import { FactoryRegistry } from '../registry.js';
-import { DEFAULT_SHUTDOWN_TIMEOUT_MS, startCollector } from '../service/collector.js';
-import { componentsText } from './components.js';
-import { DashboardsUsageError, dashboardsCommand } from './dashboards.js';
-import { DemoUsageError, demoCommand } from './demo.js';
-import { tapCommand } from './tap.js';
+import { holdYoungGenerationWhileStarting } from '../service/startup-heap.js';
+
+// Each command imports what it needs when it runs (config, registry, runtime, dashboards, …):
+// `stitch collect` then starts with a young generation held small (service/startup-heap.ts) while
+// those modules load, and the other commands load only what they use.
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
 
@@ -43,6 +40,9 @@ Exit codes: 0 ok, 1 invalid config or runtime failure, 2 usage error, 130 forced
 
 class UsageError extends Error {}
 
+/** Errors that mean "wrong usage" (exit 2): ours, plus those of the subcommand modules once loaded. */
+const usageErrors: (new (...args: never[]) => Error)[] = [UsageError];
+
 function parse(argv: string[]) {
   try {
     return parseArgs({
@@ -66,13 +66,14 @@ function requireConfigs(files: string[] | undefined): string[] {
   return files;
 }
 
-function load(files: string[]) {
-  const registry = new FactoryRegistry();
-  return loadConfig({ files, env: process.env, registry });
+async function load(files: string[]) {
+  const [{ loadConfig }, { FactoryRegistry }] = await Promise.all([import('../config/index.js'), import('../registry.js')]);
+  return loadConfig({ files, env: process.env, registry: new FactoryRegistry() });
 }
 
 async function validate(files: string[]): Promise<number> {
-  const result = load(files);
+  const { formatProblem } = await import('../config/index.js');
+  const result = await load(files);
   if (result.problems.length === 0) {
     process.stdout.write(`${files.join(', ')}: configuration is valid\n`);
     return 0;
@@ -83,15 +84,22 @@ async function validate(files: string[]): Promise<number> {
 }
 
 async function collect(files: string[], shutdownTimeout: string | undefined): Promise<number> {
+  const releaseHeap = holdYoungGenerationWhileStarting();
+  const [{ formatProblem }, { parseDuration }, { DEFAULT_SHUTDOWN_TIMEOUT_MS, startCollector }] = await Promise.all([
+    import('../config/index.js'),
+    import('../config/schema.js'),
+    import('../service/collector.js'),
+  ]);
   const timeoutMs = shutdownTimeout === undefined ? DEFAULT_SHUTDOWN_TIMEOUT_MS : parseDuration(shutdownTimeout);
   if (timeoutMs === undefined)
     throw new UsageError(`--shutdown-timeout: expected a duration such as "15s", got "${shutdownTimeout}"`);
-  const result = load(files);
+  const result = await load(files);
   if (!result.config) {
     for (const p of result.problems) process.stderr.write(`${formatProblem(p)}\n`);
     return 1;
   }
   const collector = await startCollector({ config: result.config });
+  releaseHeap();
   return new Promise<number>((resolve) => {
     let signals = 0;
     const onSignal = (name: NodeJS.Signals) => {
@@ -118,11 +126,19 @@ async function collect(files: string[], shutdownTimeout: string | undefined): Pr
 export async function main(argv: string[]): Promise<number> {
   try {
     // `dashboards` has its own flags (cli/dashboards.ts).
-    if (argv[0] === 'dashboards') return await dashboardsCommand(argv.slice(1));
+    if (argv[0] === 'dashboards') {
+      const { DashboardsUsageError, dashboardsCommand } = await import('./dashboards.js');
+      usageErrors.push(DashboardsUsageError);
+      return await dashboardsCommand(argv.slice(1));
+    }
     // `tap` has its own flags (cli/tap.ts).
-    if (argv[0] === 'tap') return await tapCommand(argv.slice(1));
+    if (argv[0] === 'tap') return await (await import('./tap.js')).tapCommand(argv.slice(1));
     // `demo` has its own flags (cli/demo.ts).
-    if (argv[0] === 'demo') return await demoCommand(argv.slice(1));
+    if (argv[0] === 'demo') {
+      const { DemoUsageError, demoCommand } = await import('./demo.js');
+      usageErrors.push(DemoUsageError);
+      return await demoCommand(argv.slice(1));
+    }
     const { values, positionals } = parse(argv);
     if (values.version) {
       process.stdout.write(`stitch ${VERSION}\n`);
@@ -140,19 +156,21 @@ export async function main(argv: string[]): Promise<number> {
       case 'validate':
         return await validate(requireConfigs(values.config));
       case 'components': {
+        const [{ FactoryRegistry }, { componentRows, componentsText }] = await Promise.all([
+          import('../registry.js'),
+          import('./components.js'),
+        ]);
         const registry = new FactoryRegistry();
-        if (values.json) {
-          const { componentRows } = await import('./components.js');
-          process.stdout.write(`${JSON.stringify(componentRows(registry), null, 2)}\n`);
-        } else process.stdout.write(`${componentsText(registry)}\n`);
+        if (values.json) process.stdout.write(`${JSON.stringify(componentRows(registry), null, 2)}\n`);
+        else process.stdout.write(`${componentsText(registry)}\n`);
         return 0;
       }
       default:
         throw new UsageError(`unknown command ${JSON.stringify(command)}`);
     }
   } catch (err) {
-    if (err instanceof UsageError || err instanceof DashboardsUsageError || err instanceof DemoUsageError) {
-      process.stderr.write(`stitch: ${err.message}\nRun "stitch --help" for usage.\n`);
+    if (usageErrors.some((type) => err instanceof type)) {
+      process.stderr.write(`stitch: ${(err as Error).message}\nRun "stitch --help" for usage.\n`);
       return 2;
     }
     process.stderr.write(`stitch: ${err instanceof StitchError ? err.toString() : ((err as Error).stack ?? String(err))}\n`);
