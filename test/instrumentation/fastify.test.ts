@@ -20,6 +20,7 @@ describe('fastify plugin → OTLP', () => {
     telemetry = setupTelemetry({ serviceName: 'checkout', endpoint: sink.url });
     app = Fastify();
     await app.register(stitchFastify, {
+      traceResponseHeader: true,
       ignorePaths: ['/healthz'],
       captureRequestHeaders: ['x-tenant', 'authorization', 'cookie'],
       captureResponseHeaders: ['x-served-by', 'set-cookie'],

@@ -25,7 +25,7 @@ describe('lean server spans and the OpenTelemetry API', () => {
     sink = await startOtlpSink();
     telemetry = setupTelemetry({ serviceName: 'orders', endpoint: sink.url, logs: false });
     app = Fastify();
-    await app.register(stitchFastify);
+    await app.register(stitchFastify, { traceResponseHeader: true });
     app.get('/orders/:id', async () => {
       const active = trace.getActiveSpan()!;
       active.setAttribute('order.tier', 'gold').addEvent('validated', { rules: 3 });
@@ -105,7 +105,7 @@ describe('a configured sampler decides for lean spans too', () => {
     const sink = await startOtlpSink();
     const telemetry = setupTelemetry({ serviceName: 'quiet', endpoint: sink.url, logs: false, sampler: new AlwaysOffSampler() });
     const app = Fastify();
-    await app.register(stitchFastify);
+    await app.register(stitchFastify, { traceResponseHeader: true });
     app.get('/q', async () => ({ active: trace.getActiveSpan()?.isRecording() ?? null }));
     try {
       const res = await app.inject({ url: '/q' });

@@ -57,7 +57,10 @@ export interface HttpInstrumentationOptions {
   ignorePaths?: readonly (string | RegExp)[];
   /** `http.route` for requests that matched no route. Default `(unmatched)`. */
   unmatchedRoute?: string;
-  /** Set the W3C Trace Context Level 2 `traceresponse` response header. Default true when tracing. */
+  /**
+   * Set the W3C Trace Context Level 2 `traceresponse` response header (a draft that few servers
+   * send). Default false: it costs ~0.45 µs per request and OTel does not inject into responses.
+   */
   traceResponseHeader?: boolean;
   /** Request headers to record on the span as `http.request.header.<name>`; credentials are never recorded. */
   captureRequestHeaders?: readonly string[];
@@ -118,7 +121,7 @@ export function createHttpCore(options: HttpInstrumentationOptions = {}, who = '
   const tracing = (options.tracing ?? full) && telemetry.tracesEnabled;
   const requestIds = options.requestId ?? full;
   const exemplars = options.exemplars ?? full;
-  const traceResponse = tracing && (options.traceResponseHeader ?? true);
+  const traceResponse = tracing && (options.traceResponseHeader ?? false);
   const recordQuery = options.recordQuery ?? false;
   const unmatchedRoute = options.unmatchedRoute ?? UNMATCHED_ROUTE;
   const reqHeaders = headerAttributes('http.request.header', options.captureRequestHeaders);
