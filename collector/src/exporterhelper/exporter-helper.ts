@@ -8,7 +8,7 @@
  * With `sending_queue.enabled: false` consume() runs retry → timeout → push itself and the caller
  * waits for the outcome.
  */
-import { Counter, type Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
 import type { Component, Consumer, CreateSettings, Host } from '../component/component.js';
 import { errors, StitchError } from '../errors.js';
 import { isStorageExtension, type StorageLease } from '../extensions/file-storage/extension.js';
@@ -16,6 +16,7 @@ import { ThrottledLog } from '../internal/throttled-log.js';
 import { countItems } from '../model/count.js';
 import { encodeRequest } from '../model/otlp-codec.js';
 import type { Signal, SignalData } from '../model/types.js';
+import { sharedCounter } from '../telemetry/self-metrics.js';
 import type { QueueConfig, RetryConfig } from './config.js';
 import { DurableQueue } from './internal/durable-queue.js';
 import { MemoryQueue, type QueueEntry } from './internal/queue.js';
@@ -77,9 +78,7 @@ const DEFAULT_SEGMENT_BYTES = 8 * 1024 * 1024;
 const DEFAULT_CACHE_BYTES = 16 * 1024 * 1024;
 
 function counter(registry: Registry, name: string, help: string): Counter<string> {
-  const existing = registry.getSingleMetric(name);
-  if (existing) return existing as Counter<string>;
-  return new Counter({ name, help, labelNames: ['component_id', 'signal'], registers: [registry] });
+  return sharedCounter(registry, name, help, ['component_id', 'signal']);
 }
 
 /** Resolves when `p` settles or `signal` aborts, whichever is first. */

@@ -50,11 +50,24 @@ export interface ComponentTelemetry {
   observe(name: string, help: string, read: () => number, labels?: Record<string, string>): void;
 }
 
-function counter(registry: Registry, name: string, help: string, labelNames: string[]): Counter<string> {
+/**
+ * The counter `name` in `registry`, created on first use. Components of the same type share one
+ * counter per collector and tell themselves apart by their `component_id` label, so every
+ * component-specific counter goes through here rather than `new Counter` (which throws on a
+ * second registration of the same name).
+ */
+export function sharedCounter<L extends string = string>(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: readonly L[],
+): Counter<L> {
   const existing = registry.getSingleMetric(name);
-  if (existing) return existing as Counter<string>;
-  return new Counter({ name, help, labelNames, registers: [registry] });
+  if (existing) return existing as Counter<L>;
+  return new Counter<L>({ name, help, labelNames: [...labelNames], registers: [registry] });
 }
+
+const counter = sharedCounter;
 
 /**
  * Owns the registry and builds per-component telemetry. One per collector process; tests make

@@ -9,13 +9,14 @@
  *   logged at most once per interval per reason. Only when every request of a batch was refused
  *   does `push` reject with a permanent error.
  */
-import { Counter, type Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
 import { resolveAuthenticator } from '../../component/auth.js';
 import type { Component, CreateSettings, Host, SignalConsumers } from '../../component/component.js';
 import { errors } from '../../errors.js';
 import { createExporterHelper } from '../../exporterhelper/exporter-helper.js';
 import { ThrottledLog } from '../../internal/throttled-log.js';
 import type { LogsData } from '../../model/types.js';
+import { sharedCounter } from '../../telemetry/self-metrics.js';
 import type { LokiConfig } from './config.js';
 import { type ConvertedLogs, createLogsMapper, type MovedReason } from './convert.js';
 import { type EncodeOptions, encodeRequest, type PlannedRequest, planRequests } from './encode.js';
@@ -46,11 +47,7 @@ interface LokiMetrics {
   readonly requests: Counter<'component_id' | 'outcome'>;
 }
 
-function counter<L extends string>(registry: Registry, name: string, help: string, labelNames: L[]): Counter<L> {
-  const existing = registry.getSingleMetric(name);
-  if (existing) return existing as Counter<L>;
-  return new Counter({ name, help, labelNames, registers: [registry] });
-}
+const counter = sharedCounter;
 
 function lokiMetrics(registry: Registry): LokiMetrics {
   return {

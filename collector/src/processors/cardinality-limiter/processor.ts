@@ -8,7 +8,7 @@
  * same series within a batch are merged (sums and histograms added, gauges keep the latest), so
  * backends never see duplicates. Existing series are never affected.
  */
-import { Counter, type Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
 import type { Component, ConsumeContext, Consumer, CreateSettings } from '../../component/component.js';
 import { errors } from '../../errors.js';
 import type {
@@ -22,6 +22,7 @@ import type {
   SignalData,
 } from '../../model/types.js';
 import { anyValueToString, int64ToNumber, isSet, pointValue } from '../../model/values.js';
+import { sharedCounter } from '../../telemetry/self-metrics.js';
 import { dataPointsOf, setDataPoints } from '../internal/data-points.js';
 import type { CardinalityLimiterConfig } from './config.js';
 import { SeriesBudget } from './limiter.js';
@@ -37,15 +38,9 @@ export type CardinalityLimiterProcessor<S extends Signal> = Component & Consumer
 
 function foldedCounter(registry: Registry): Counter<string> {
   const name = 'stitch_processor_cardinality_folded_items_total';
-  return (
-    (registry.getSingleMetric(name) as Counter<string> | undefined) ??
-    new Counter({
-      name,
-      help: 'Data points the cardinality limiter folded into an otel.metric.overflow series.',
-      labelNames: ['component_id'],
-      registers: [registry],
-    })
-  );
+  return sharedCounter(registry, name, 'Data points the cardinality limiter folded into an otel.metric.overflow series.', [
+    'component_id',
+  ]);
 }
 
 type LabelPairs = readonly (readonly [string, string])[];

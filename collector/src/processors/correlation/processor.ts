@@ -24,7 +24,6 @@ import {
   parseJsonObject,
   type SeriesRef,
 } from '@stitch/correlation';
-import { Counter } from 'prom-client';
 import type { Component, ConsumeContext, Consumer, CreateSettings, Host } from '../../component/component.js';
 import { errors } from '../../errors.js';
 import { correlationIndexOf } from '../../extensions/correlation/extension.js';
@@ -43,6 +42,7 @@ import {
   type TracesData,
 } from '../../model/types.js';
 import { findAttribute, getStringAttribute, idToHex, int64ToString, isSet } from '../../model/values.js';
+import { sharedCounter } from '../../telemetry/self-metrics.js';
 import type { CorrelationProcessorConfig } from './config.js';
 import { acquireJoinState, type JoinState, releaseJoinState } from './join-state.js';
 import { jobOf, SeriesNamer } from './series.js';
@@ -148,26 +148,6 @@ class Folder {
   }
 }
 
-const rejectedCounters = new WeakMap<object, Counter<string>>();
-const joinedCounters = new WeakMap<object, Counter<string>>();
-
-function counterOn(
-  cache: WeakMap<object, Counter<string>>,
-  registry: CreateSettings['telemetry']['registry'],
-  name: string,
-  help: string,
-  labelNames: string[],
-): Counter<string> {
-  let c = cache.get(registry);
-  if (!c) {
-    c =
-      (registry.getSingleMetric(name) as Counter<string> | undefined) ??
-      new Counter({ name, help, labelNames, registers: [registry] });
-    cache.set(registry, c);
-  }
-  return c;
-}
-
 /** Creates the processor for one pipeline's signal. */
 export function createCorrelationProcessor<S extends Signal>(
   settings: CreateSettings,
@@ -181,15 +161,13 @@ export function createCorrelationProcessor<S extends Signal>(
   let index: CorrelationIndex | undefined;
   const namer = new SeriesNamer();
   const registry = settings.telemetry.registry;
-  const rejectedCounter = counterOn(
-    rejectedCounters,
+  const rejectedCounter = sharedCounter(
     registry,
     'stitch_processor_correlation_rejected_ids_total',
     'Correlation IDs a correlation processor removed because they were invalid (reason invalid_data), by key and problem.',
     ['component_id', 'signal', 'key', 'problem', 'reason'],
   );
-  const joinedCounter = counterOn(
-    joinedCounters,
+  const joinedCounter = sharedCounter(
     registry,
     'stitch_processor_correlation_joined_total',
     'Log records given a trace context (direction log) and spans given a request_id / rid (direction span) by a correlation processor.',

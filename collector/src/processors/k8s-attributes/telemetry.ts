@@ -3,15 +3,9 @@
  * signal, API errors by operation and status, relists by reason; gauges for the pod table and
  * the object caches. Counted per batch, never per record.
  */
-import { Counter, type Registry } from 'prom-client';
-import type { ComponentTelemetry } from '../../telemetry/self-metrics.js';
+import { type ComponentTelemetry, sharedCounter } from '../../telemetry/self-metrics.js';
 
-function counter(registry: Registry, name: string, help: string, labelNames: string[]): Counter<string> {
-  return (
-    (registry.getSingleMetric(name) as Counter<string> | undefined) ??
-    new Counter({ name, help, labelNames, registers: [registry] })
-  );
-}
+const counter = sharedCounter;
 
 /** Counters bound to one component. */
 export interface K8sTelemetry {

@@ -3,11 +3,12 @@
  * it, retryably, above it, so receivers answer 429 / RESOURCE_EXHAUSTED and senders back off
  * instead of the collector being OOM-killed.
  */
-import { Counter, type Registry } from 'prom-client';
+import type { Counter, Registry } from 'prom-client';
 import type { Component, Consumer, CreateSettings, Host } from '../../component/component.js';
 import { errors } from '../../errors.js';
 import { countItems } from '../../model/count.js';
 import type { Signal, SignalData } from '../../model/types.js';
+import { sharedCounter } from '../../telemetry/self-metrics.js';
 import type { MemoryLimiterConfig } from './config.js';
 import { sharedLimiter, toMib } from './limiter.js';
 import { type MemoryProbe, processProbe } from './memory.js';
@@ -20,15 +21,11 @@ export interface MemoryLimiterDeps {
 
 function refusedCounter(registry: Registry): Counter<string> {
   const name = 'stitch_processor_refused_items_total';
-  return (
-    (registry.getSingleMetric(name) as Counter<string> | undefined) ??
-    new Counter({
-      name,
-      help: 'Items a processor refused to its sender (retryably or not), by reason.',
-      labelNames: ['component_id', 'signal', 'reason'],
-      registers: [registry],
-    })
-  );
+  return sharedCounter(registry, name, 'Items a processor refused to its sender (retryably or not), by reason.', [
+    'component_id',
+    'signal',
+    'reason',
+  ]);
 }
 
 /** A running memory_limiter for one pipeline's signal. */

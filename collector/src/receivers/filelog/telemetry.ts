@@ -2,14 +2,9 @@
  * The filelog receiver's own metrics, beside the shared receiver counters
  * (`stitch_receiver_accepted_items_total`, `..._refused_items_total`). Incremented per batch.
  */
-import { Counter, type Registry } from 'prom-client';
-import type { ComponentTelemetry } from '../../telemetry/self-metrics.js';
+import { type ComponentTelemetry, sharedCounter } from '../../telemetry/self-metrics.js';
 
-function counter(registry: Registry, name: string, help: string, labelNames: string[]): Counter<string> {
-  const existing = registry.getSingleMetric(name);
-  if (existing) return existing as Counter<string>;
-  return new Counter({ name, help, labelNames, registers: [registry] });
-}
+const counter = sharedCounter;
 
 /** Counters bound to one filelog receiver. */
 export interface FilelogTelemetry {

@@ -2,12 +2,12 @@
  * What the HTTP and gRPC servers of the `otlp` receiver share: handing a decoded batch to the
  * pipeline, classifying a refusal, and counting per batch (never per item).
  */
-import { Counter } from 'prom-client';
+import type { Counter } from 'prom-client';
 import type { ConsumeContext, CreateSettings, SignalConsumers } from '../../component/component.js';
 import { errors, StitchError } from '../../errors.js';
 import { countItems } from '../../model/count.js';
 import type { Signal, SignalData } from '../../model/types.js';
-import type { DropReason } from '../../telemetry/self-metrics.js';
+import { type DropReason, sharedCounter } from '../../telemetry/self-metrics.js';
 
 /** Transports, as the `transport` label spells them. */
 export type Transport = 'http' | 'grpc';
@@ -61,15 +61,12 @@ function classify(err: unknown): { ok: false; error: StitchError; reason: DropRe
 }
 
 function requestCounter(settings: CreateSettings): Counter<string> {
-  const name = 'stitch_receiver_refused_requests_total';
-  const existing = settings.telemetry.registry.getSingleMetric(name);
-  if (existing) return existing as Counter<string>;
-  return new Counter({
-    name,
-    help: 'Requests a receiver refused, by reason (also those whose items are unknown: undecodable, too large, wrong path).',
-    labelNames: ['component_id', 'signal', 'transport', 'reason'],
-    registers: [settings.telemetry.registry],
-  });
+  return sharedCounter(
+    settings.telemetry.registry,
+    'stitch_receiver_refused_requests_total',
+    'Requests a receiver refused, by reason (also those whose items are unknown: undecodable, too large, wrong path).',
+    ['component_id', 'signal', 'transport', 'reason'],
+  );
 }
 
 /** Builds the core for one receiver instance. */
