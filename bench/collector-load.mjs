@@ -9,6 +9,9 @@
  *   rw-relay          Prometheus remote-write → prometheusremotewrite receiver → exporter → backend
  *   otlp-http-rw      OTLP/HTTP protobuf metrics → otlp receiver → prometheusremotewrite exporter
  *   otlp-grpc-rw      the same over OTLP/gRPC
+ *   rw-relay-batch, otlp-http-rw-batch, otlp-grpc-rw-batch
+ *                     the same with the batch processor (defaults) in front of the exporter,
+ *                     from 4x --concurrency senders
  *   otlp-logs-loki    OTLP/HTTP protobuf logs → otlp receiver → loki exporter
  *   filelog-loki      kubelet-layout container log files (pino JSON lines) → filelog → loki
  *   filelog-loki-k8s  the same with k8sattributes (against the API server stand-in of test/helpers)
@@ -38,7 +41,8 @@ const { values } = parseArgs({
   options: {
     scenarios: {
       type: 'string',
-      default: 'rw-relay,otlp-http-rw,otlp-grpc-rw,otlp-logs-loki,filelog-loki,filelog-loki-k8s,idle',
+      default:
+        'rw-relay,rw-relay-batch,otlp-http-rw,otlp-http-rw-batch,otlp-grpc-rw,otlp-logs-loki,filelog-loki,filelog-loki-k8s,idle',
     },
     seconds: { type: 'string', default: '15' },
     warmup: { type: 'string', default: '5' },
@@ -191,7 +195,12 @@ const EXPORTER_QUEUE = `
       queue_size: 64
       num_consumers: 4`;
 
-async function stitchConfig(scenario, sinkPort) {
+async function stitchConfig(name, sinkPort) {
+  // `<scenario>-batch`: the same with the batch processor (defaults) in front of the exporter.
+  const batched = name.endsWith('-batch');
+  const scenario = batched ? name.slice(0, -'-batch'.length) : name;
+  const processors = batched ? '\nprocessors:\n  batch: {}' : '';
+  const pipelineProcessors = batched ? ', processors: [batch]' : '';
   const [inPort, selfPort] = [await freePort(), await freePort()];
   const telemetry = `
   telemetry:
@@ -208,10 +217,10 @@ async function stitchConfig(scenario, sinkPort) {
       yaml: `receivers:
   prometheusremotewrite:
     endpoint: 127.0.0.1:${inPort}
-exporters:${rw}
+exporters:${rw}${processors}
 service:${telemetry}
   pipelines:
-    metrics: { receivers: [prometheusremotewrite], exporters: [prometheusremotewrite] }
+    metrics: { receivers: [prometheusremotewrite]${pipelineProcessors}, exporters: [prometheusremotewrite] }
 `,
     };
   }
@@ -225,10 +234,10 @@ service:${telemetry}
     return {
       url: grpc ? `http://127.0.0.1:${inPort}` : `http://127.0.0.1:${inPort}/v1/metrics`,
       yaml: `receivers:${otlp}
-exporters:${rw}
+exporters:${rw}${processors}
 service:${telemetry}
   pipelines:
-    metrics: { receivers: [otlp], exporters: [prometheusremotewrite] }
+    metrics: { receivers: [otlp]${pipelineProcessors}, exporters: [prometheusremotewrite] }
 `,
     };
   }
@@ -282,9 +291,17 @@ async function pushScenario(scenario, target) {
       url = c.url;
     }
     const kind = { 'rw-relay': 'rw', 'otlp-http-rw': 'otlp-http', 'otlp-grpc-rw': 'otlp-grpc', 'otlp-logs-loki': 'otlp-logs' }[
-      scenario
+      scenario.replace(/-batch$/, '')
     ];
-    const { child: gen } = await forkHelper('./lib/loadgen.mjs', [JSON.stringify({ ...load, kind, target: url })], 'ready');
+    // With batch, a sender's request is answered once its batch is delivered (backpressure), so
+    // four senders of 1000 points would only ever fill a batch (8192) by its 200 ms timeout: the
+    // batched scenarios use four times the senders, the many-clients shape batching is for.
+    const concurrency = scenario.endsWith('-batch') ? load.concurrency * 4 : load.concurrency;
+    const { child: gen } = await forkHelper(
+      './lib/loadgen.mjs',
+      [JSON.stringify({ ...load, concurrency, kind, target: url })],
+      'ready',
+    );
     try {
       await sleep(warmup * 1000);
       gen.send({ type: 'reset' });

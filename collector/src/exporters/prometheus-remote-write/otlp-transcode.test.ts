@@ -20,6 +20,8 @@ import { decodeWriteRequest } from '../../model/remote-write/decode.js';
 import { decompressBody } from '../../model/remote-write/snappy.js';
 import { isStaleNaN, type TimeSeries } from '../../model/remote-write/types.js';
 import type { KeyValue, Metric, MetricsData, NumberDataPoint } from '../../model/types.js';
+import { batchConfigSchema } from '../../processors/batch/config.js';
+import { createBatchProcessor } from '../../processors/batch/processor.js';
 import { testHost, testSettings } from '../../testing/index.js';
 import { prometheusRemoteWriteConfigSchema } from './config.js';
 import { createPrometheusRemoteWriteExporter, seriesHash } from './exporter.js';
@@ -307,6 +309,51 @@ describe('OTLP → remote-write fast path', () => {
     expect(Object.keys(received(fast.backend.bodies)).length).toBeGreaterThan(50);
     expect(received(fast.backend.bodies)).toEqual(received(full.backend.bodies));
   });
+
+  for (const [name, config] of CONFIGS.slice(0, 3)) {
+    it(`sends the same request bodies as the full path through the batch processor, one lane: ${name}`, async () => {
+      const laneConfig = { ...config, remote_write_queue: { enabled: false, num_consumers: 1 } };
+      const fast = await exporterTo(laneConfig);
+      const full = await exporterTo(laneConfig);
+      open.push(fast, full);
+      let lazyBatches = 0;
+      const seen: Consumer<MetricsData> = {
+        consume(batch, context) {
+          if (otlpMetricsSource(batch)) lazyBatches++;
+          return fast.consumer.consume(batch, context);
+        },
+      };
+      const batchConfig = batchConfigSchema.parse({ send_batch_size: 100_000, timeout: '10ms' });
+      const fastBatch = createBatchProcessor(testSettings('batch', 'processor'), batchConfig, 'metrics', seen);
+      const fullBatch = createBatchProcessor(testSettings('batch', 'processor'), batchConfig, 'metrics', full.consumer);
+      open.push({ close: () => fastBatch.shutdown() }, { close: () => fullBatch.shutdown() });
+      const r = rng(name.length * 104_729 + 3);
+      let batches = 0;
+      for (let round = 0; round < 12; round++) {
+        // A group of requests from distinct instances arrives together and is merged into one batch.
+        const bodies = [0, 1, 2].map((k) => {
+          const data = randomRequest(r, round, false);
+          for (const rm of data.resourceMetrics) {
+            for (const a of rm.resource?.attributes ?? []) {
+              if (a.key === 'service.instance.id') a.value = { stringValue: `${a.value?.stringValue}-${k}` };
+            }
+          }
+          return Buffer.from(encodeRequest('metrics', data, 'protobuf'));
+        });
+        const fastDone = Promise.allSettled(bodies.map((b) => fastBatch.consume(decodeMetricsProtobuf(b))));
+        const fullDone = Promise.allSettled(bodies.map((b) => fullBatch.consume(decodeRequest('metrics', b, 'protobuf'))));
+        const [ra, rb] = await Promise.all([fastDone, fullDone]);
+        expect(ra.map((x) => x.status)).toEqual(rb.map((x) => x.status));
+        batches++;
+      }
+      expect(lazyBatches).toBe(batches); // every merged batch reached the exporter unmaterialised
+      expect(fast.backend.bodies.length).toBeGreaterThan(10);
+      expect(fast.backend.bodies.length).toBe(full.backend.bodies.length);
+      for (let i = 0; i < fast.backend.bodies.length; i++) {
+        expect(fast.backend.bodies[i]?.equals(full.backend.bodies[i] as Buffer), `request ${i}`).toBe(true);
+      }
+    });
+  }
 
   it('transcodes plain batches without materialising and falls back for the rest', () => {
     const options: TranslateOptions = {

@@ -14,6 +14,8 @@ import { encodeWriteRequest } from '../../model/remote-write/encode.js';
 import { compressBodySync } from '../../model/remote-write/snappy.js';
 import { isStaleNaN, type Label, STALE_NAN, type TimeSeries, type WriteRequest } from '../../model/remote-write/types.js';
 import type { MetricsData } from '../../model/types.js';
+import { batchConfigSchema } from '../../processors/batch/config.js';
+import { createBatchProcessor } from '../../processors/batch/processor.js';
 import { prometheusRemoteWriteReceiverConfigSchema } from '../../receivers/prometheus-remote-write/config.js';
 import { createPrometheusRemoteWriteReceiver } from '../../receivers/prometheus-remote-write/receiver.js';
 import { testHost, testSettings } from '../../testing/index.js';
@@ -73,7 +75,7 @@ async function capture(): Promise<Capture> {
 }
 
 /** Receiver → (optional reader) → exporter → capture. */
-async function chain(exporterConfig: Record<string, unknown>, materialise: boolean) {
+async function chain(exporterConfig: Record<string, unknown>, materialise: boolean, batch?: Record<string, unknown>) {
   const backend = await capture();
   const exporter = createPrometheusRemoteWriteExporter(
     testSettings('prometheusremotewrite', 'exporter'),
@@ -85,14 +87,26 @@ async function chain(exporterConfig: Record<string, unknown>, materialise: boole
     ['metrics'],
   );
   await exporter.start(testHost());
-  const next = exporter.consumers.metrics as Consumer<MetricsData>;
+  const exporterIn = exporter.consumers.metrics as Consumer<MetricsData>;
   let lazyBatches = 0;
+  let lazyAtExporter = 0;
+  const counted: Consumer<MetricsData> = {
+    consume(data, context) {
+      if (metricsSource(data)) lazyAtExporter++;
+      return exporterIn.consume(data, context);
+    },
+  };
+  // Optionally a batch processor between the reader and the exporter.
+  const batcher = batch
+    ? createBatchProcessor(testSettings('batch', 'processor'), batchConfigSchema.parse(batch), 'metrics', counted)
+    : undefined;
+  const next = batcher ?? counted;
   const middle: Consumer<MetricsData> = {
     capabilities: { mutatesData: false },
-    consume(batch, context) {
-      if (metricsSource(batch)) lazyBatches++;
-      if (materialise) void batch.resourceMetrics.length;
-      return next.consume(batch, context);
+    consume(data, context) {
+      if (metricsSource(data)) lazyBatches++;
+      if (materialise) void data.resourceMetrics.length;
+      return next.consume(data, context);
     },
   };
   const receiver = createPrometheusRemoteWriteReceiver(
@@ -105,6 +119,10 @@ async function chain(exporterConfig: Record<string, unknown>, materialise: boole
     backend,
     get lazyBatches() {
       return lazyBatches;
+    },
+    /** Batches the exporter got unmaterialised. */
+    get lazyAtExporter() {
+      return lazyAtExporter;
     },
     async post(request: WriteRequest) {
       const res = await fetch(`http://127.0.0.1:${receiver.port}/api/v1/write`, {
@@ -121,6 +139,7 @@ async function chain(exporterConfig: Record<string, unknown>, materialise: boole
     },
     async close() {
       await receiver.shutdown();
+      await batcher?.shutdown();
       await exporter.shutdown();
       await backend.close();
     },
@@ -189,6 +208,36 @@ describe('relay fast path', () => {
         expect(a).toBe(b);
       }
       expect(fast.lazyBatches).toBe(12);
+      expect(Object.keys(received(fast.backend.series)).length).toBeGreaterThan(20);
+      expect(received(fast.backend.series)).toEqual(received(full.backend.series));
+    });
+  }
+
+  for (const [name, batch] of [
+    ['merging', { send_batch_size: 100_000, timeout: '10ms' }],
+    ['merging and splitting', { send_batch_size: 30, send_batch_max_size: 40, timeout: '10ms' }],
+  ] as const) {
+    it(`sends what the full path sends through the batch processor (${name}), and keeps the fast path`, async () => {
+      const fast = await chain({}, false, batch);
+      const full = await chain({}, true, batch);
+      open.push(fast, full);
+      const r = rng(name.length * 31);
+      for (let round = 0; round < 12; round++) {
+        // Requests that arrive together are merged into one batch.
+        // Each request's series carry its own `member` label, so no series is in two of them and
+        // the order the merged batches deliver in does not change what each series gets.
+        const requests = [0, 1, 2].map((k) => {
+          const q = randomRequest(r, round, r.int(1, 30));
+          for (const ts of q.timeseries) ts.labels.push({ name: 'member', value: String(k) });
+          return q;
+        });
+        const a = await Promise.all(requests.map((q) => fast.post(q)));
+        const b = await Promise.all(requests.map((q) => full.post(q)));
+        expect(a).toEqual(b);
+      }
+      expect(fast.lazyBatches).toBe(36);
+      expect(full.lazyAtExporter).toBe(0);
+      expect(fast.lazyAtExporter).toBeGreaterThanOrEqual(12); // merged batches reach the exporter lazy
       expect(Object.keys(received(fast.backend.series)).length).toBeGreaterThan(20);
       expect(received(fast.backend.series)).toEqual(received(full.backend.series));
     });

@@ -3,7 +3,9 @@ import type { ConsumeContext, Consumer } from '../../component/component.js';
 import { sampleLogs, sampleMetricPoints, sampleTraces } from '../../component/conformance/sample-data.js';
 import { errors } from '../../errors.js';
 import { countItems } from '../../model/count.js';
-import type { LogsData, TracesData } from '../../model/types.js';
+import { encodeRequest } from '../../model/otlp-codec.js';
+import { decodeMetricsProtobuf, otlpMetricsSource } from '../../model/otlp-metrics/source.js';
+import type { LogsData, MetricsData, TracesData } from '../../model/types.js';
 import { CollectingConsumer, testHost, testSettings } from '../../testing/index.js';
 import { type BatchConfig, batchConfigSchema } from './config.js';
 import { type BatchProcessor, createBatchProcessor } from './processor.js';
@@ -198,5 +200,39 @@ describe('batch processor', () => {
     const err = await p.consume(sampleLogs({ items: 1 }), ctx('c')).catch((e) => e);
     expect(err).toMatchObject({ code: 'STITCH_ERR_BATCH_METADATA_CARDINALITY', retryable: false });
     expect(await settings.selfTelemetry.metrics()).toMatch(/stitch_processor_batch_metadata_cardinality\{[^}]*\} 2/);
+  });
+
+  it('merges and splits lazy OTLP metrics batches without materialising them', async () => {
+    /** A lazy batch (as the otlp receiver hands it) of `resources` resources with `points` points each. */
+    const lazy = (tag: string, resources: number, points: number) => {
+      const data = sampleMetricPoints(points, tag);
+      const rm = data.resourceMetrics[0];
+      data.resourceMetrics = Array.from({ length: resources }, (_, i) => ({
+        ...rm,
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: `${tag}-${i}` } }] },
+      })) as typeof data.resourceMetrics;
+      return decodeMetricsProtobuf(Buffer.from(encodeRequest('metrics', data, 'protobuf')));
+    };
+    const seen: { lazy: boolean; points: number; services: string[] }[] = [];
+    const next = {
+      async consume(batch: MetricsData) {
+        const lazyBatch = otlpMetricsSource(batch) !== undefined;
+        const points = countItems('metrics', batch);
+        const services = batch.resourceMetrics.map((r) => String(r.resource?.attributes[0]?.value?.stringValue));
+        seen.push({ lazy: lazyBatch, points, services });
+      },
+    };
+    const { p } = make({ send_batch_size: 12, send_batch_max_size: 16, timeout: '20ms' }, 'metrics', next as never);
+    await p.start(testHost());
+    const inputs = [lazy('a', 2, 3), lazy('b', 1, 3), lazy('c', 3, 3), lazy('d', 4, 3)]; // 6 + 3 + 9 + 12 points
+    await Promise.all(inputs.map((d) => p.consume(d)));
+    for (const d of inputs) expect(otlpMetricsSource(d)).toBeDefined(); // inputs untouched
+    // a + b (9) + the first two resources of c (15): c's third would pass 16, so c is cut at a
+    // resource boundary; then the rest of c + d (15). Every batch reaches `next` lazy.
+    expect(seen.map((s) => [s.lazy, s.points])).toEqual([
+      [true, 15],
+      [true, 15],
+    ]);
+    expect(seen.flatMap((s) => s.services)).toEqual(['a-0', 'a-1', 'b-0', 'c-0', 'c-1', 'c-2', 'd-0', 'd-1', 'd-2', 'd-3']);
   });
 });

@@ -13,6 +13,8 @@
 import type { Component, ConsumeContext, Consumer, CreateSettings, Host } from '../../component/component.js';
 import { errors, type StitchError } from '../../errors.js';
 import { countItems } from '../../model/count.js';
+import { splitLazyMetrics } from '../../model/lazy-merge.js';
+import { metricsSource } from '../../model/lazy-metrics.js';
 import type { Signal, SignalData } from '../../model/types.js';
 import type { BatchConfig } from './config.js';
 import { mergeData, splitData } from './split.js';
@@ -153,12 +155,18 @@ class Batcher<S extends Signal> {
         parts.push(e.data);
         items += e.items;
       } else {
-        const [head, rest] = splitData(signal, e.data, room);
+        // A lazy metrics batch (model/lazy-metrics.ts) is cut at a resource boundary so it stays
+        // lazy; when none fits, a batch already started goes as it is, smaller than the maximum.
+        const lazy = signal === 'metrics' ? lazySplit(e.data as SignalData['metrics'], room) : undefined;
+        if (lazy === 'none' && parts.length > 0) break;
+        const [head, rest] =
+          lazy === undefined || lazy === 'none' ? splitData(signal, e.data, room) : (lazy as [SignalData[S], SignalData[S]]);
+        const taken = lazy === undefined || lazy === 'none' ? room : countItems(signal, head);
         e.data = rest;
-        e.items -= room;
+        e.items -= taken;
         e.waiter.parts++; // the head goes now, the rest stays queued
         parts.push(head);
-        items += room;
+        items += taken;
       }
       waiters.push(e.waiter);
     }
@@ -173,6 +181,18 @@ class Batcher<S extends Signal> {
     telemetry.sent(items, trigger);
     for (const w of waiters) if (--w.parts === 0) settle(w);
   }
+}
+
+/**
+ * How a lazy metrics batch that does not fit splits: [head, rest] still lazy, 'none' when it is
+ * lazy but no resource boundary fits, undefined when it is not lazy.
+ */
+function lazySplit(
+  data: SignalData['metrics'],
+  room: number,
+): [SignalData['metrics'], SignalData['metrics']] | 'none' | undefined {
+  if (!metricsSource(data)) return undefined;
+  return splitLazyMetrics(data, room) ?? 'none';
 }
 
 function settle(w: Waiter, err?: unknown): void {

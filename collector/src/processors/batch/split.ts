@@ -5,7 +5,8 @@
  * Written by hand: pdata's MoveAndAppendTo / split helpers have no JavaScript counterpart.
  */
 import { countItems } from '../../model/count.js';
-import type { Metric, Signal, SignalData } from '../../model/types.js';
+import { mergeLazyMetrics } from '../../model/lazy-merge.js';
+import type { Metric, MetricsData, Signal, SignalData } from '../../model/types.js';
 
 const KEYS = {
   traces: ['resourceSpans', 'scopeSpans', 'spans'],
@@ -105,9 +106,17 @@ export function splitData<S extends Signal>(signal: S, data: SignalData[S], coun
   return [{ [rKey]: headR } as unknown as SignalData[S], { [rKey]: restR } as unknown as SignalData[S]];
 }
 
-/** One batch holding every resource entry of `parts`, in order. A single part is returned as is. */
+/**
+ * One batch holding every resource entry of `parts`, in order. A single part is returned as is;
+ * lazy metrics batches of one kind stay lazy.
+ */
 export function mergeData<S extends Signal>(signal: S, parts: readonly SignalData[S][]): SignalData[S] {
   if (parts.length === 1) return parts[0] as SignalData[S];
+  if (signal === 'metrics') {
+    // Lazy batches of one kind merge without materialising (model/lazy-merge.ts).
+    const lazy = mergeLazyMetrics(parts as readonly MetricsData[]);
+    if (lazy) return lazy as SignalData[S];
+  }
   const rKey = KEYS[signal][0];
   const all: unknown[] = [];
   for (const p of parts) for (const r of (p as unknown as Obj)[rKey] as unknown[]) all.push(r);
