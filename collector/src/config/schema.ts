@@ -53,11 +53,6 @@ export function duration(defaultValue: string) {
   return durationBase().default(ms);
 }
 
-/** A non-negative duration. */
-export function positiveDuration(defaultValue: string) {
-  return duration(defaultValue).refine((ms) => ms >= 0, 'must not be negative');
-}
-
 /** `host:port` or `:port` or `[::1]:port`, as the Collector's `endpoint` options take. */
 export const hostPort = z
   .string()
