@@ -385,6 +385,14 @@ describe('operator on a real informer over the list/watch API server stand-in â†
         .map((o) => o.rid)
         .sort(),
     );
+    for (const line of errorLines) {
+      const span = spans.find((s) => s.attributes.rid === line.rid)!;
+      expect([line.trace_id, line.span_id, line['k8s.object.name']]).toEqual([
+        span.traceId,
+        span.spanId,
+        span.attributes['k8s.object.name'],
+      ]);
+    }
     expect(errorLines.find((l) => l['k8s.object.name'] === 'terminal')).toMatchObject({ terminal: true, panic: false });
     const gone = lines.find((l) => l.msg === 'pod gone, nothing to clean up')!;
     expect(gone).toMatchObject({ 'k8s.object.name': 'again', rid: attempts.filter((a) => a.name === 'again')[2]!.rid });

@@ -12,7 +12,7 @@
  */
 import { randomUUID } from 'node:crypto';
 import { type Context, ROOT_CONTEXT, type Span, SpanKind, SpanStatusCode, TraceFlags } from '@opentelemetry/api';
-import { CONTROLLER, OBJECT_NAME, OBJECT_NAMESPACE, RECONCILE_ID } from '@stitch/correlation';
+import { CONTROLLER, OBJECT_NAME, OBJECT_NAMESPACE, RECONCILE_ID, SPAN_ID, TRACE_ID } from '@stitch/correlation';
 import type { Logger } from 'pino';
 import { type CorrelationContext, LinkedContext, runInStore, SPAN_KEY, type StitchStore } from '../context.js';
 import { errors } from '../errors.js';
@@ -214,7 +214,12 @@ export function wrapReconciler(reconcile: Reconcile, options: WrapReconcilerOpti
       if (terminal) m.terminal.add(1, m.byController);
       if (panic) m.panics.add(1, m.byController);
       try {
-        log?.error({ err: error, [RECONCILE_ID]: rid, terminal, panic }, 'Reconciler error');
+        // Written after the reconcile's store has exited, so the IDs the mixin would add are set here:
+        // the error line links to its (still open) span like every line written inside.
+        log?.error(
+          { err: error, [RECONCILE_ID]: rid, [TRACE_ID]: state.traceId, [SPAN_ID]: state.spanId, terminal, panic },
+          'Reconciler error',
+        );
       } catch {
         // a broken logger must not break the loop
       }
