@@ -125,7 +125,15 @@ describe('stitch demo (npm start)', () => {
     const failed = await page.waitForSelector('#reconciles tbody tr[data-id]', { timeout: 30_000 });
     const rid = (await failed.getAttribute('data-id')) as string;
     await failed.click();
-    await page.waitForFunction((r) => document.querySelector('#detail-id')?.textContent === r, rid, { timeout: 10_000 });
+    await page.waitForFunction(
+      // Runs in the page; the test's tsconfig has no DOM types.
+      (r) =>
+        (
+          globalThis as unknown as { document: { querySelector(s: string): { textContent: string } | null } }
+        ).document.querySelector('#detail-id')?.textContent === r,
+      rid,
+      { timeout: 10_000 },
+    );
     await page.waitForSelector('#detail-logs tbody tr', { timeout: 20_000 });
     await page.screenshot({ path: join(RESULTS, 'demo-failed-reconcile.png'), fullPage: true });
     expect(problems).toEqual([]);

@@ -133,7 +133,7 @@ service:
     // …and it created nothing: no <img>, no injected <script>, nothing ran.
     expect(await page.$$eval('img', (els) => els.length)).toBe(0);
     expect(await page.$$eval('script', (els) => els.map((e) => e.getAttribute('src')))).toEqual(['/app.js']);
-    expect(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
+    expect(await page.evaluate(() => (globalThis as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
     expect(problems).toEqual([]);
   }, 60_000);
 

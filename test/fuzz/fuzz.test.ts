@@ -312,7 +312,7 @@ describe('fuzz: decoders', () => {
         if (scan) {
           // The receiver trusts the scanner and decodes later, off the request: it must agree.
           scanned++;
-          for (let i = 0; i < scan.series; i++) scannedLabels(scan, i);
+          for (let i = 0; i < scan.seriesCount; i++) scannedLabels(scan, i);
           translator.translate(decodeWriteRequest(scan.bytes));
           return;
         }

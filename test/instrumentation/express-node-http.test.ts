@@ -133,7 +133,7 @@ describe('express middleware and node:http wrapper → OTLP', () => {
     expect(await res.json()).toEqual({ requestId: 'node-1', url: '/users/17' });
     const other = await fetch(`${nodeUrl}/static/logo.png`);
     const generated = other.headers.get('x-request-id');
-    expect((await other.json()).requestId).toBe(generated);
+    expect(((await other.json()) as { requestId: string }).requestId).toBe(generated);
 
     await flushUntil(
       telemetry,

@@ -28,6 +28,8 @@ import { WorkQueue } from './work-queue.js';
 
 /** Anything with Kubernetes object metadata (a client-node `KubernetesObject`). */
 export interface KubernetesObjectLike {
+  apiVersion?: string | undefined;
+  kind?: string | undefined;
   metadata?: { name?: string; namespace?: string } | undefined;
 }
 

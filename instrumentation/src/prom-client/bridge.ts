@@ -26,7 +26,8 @@ import { errors } from '../errors.js';
 /** One value of prom-client's JSON format. */
 export interface PromJsonValue {
   value: number;
-  labels: Record<string, string | number>;
+  /** prom-client types label values as optional (`Partial`); an absent one is left out. */
+  labels: Partial<Record<string, string | number>>;
   metricName?: string;
 }
 
@@ -34,7 +35,8 @@ export interface PromJsonValue {
 export interface PromJsonMetric {
   name: string;
   help: string;
-  type: string;
+  /** 'counter' | 'gauge' | 'histogram' | 'summary' at run time; prom-client's typings declare an enum. */
+  type: unknown;
   values: PromJsonValue[];
 }
 
@@ -49,13 +51,16 @@ export interface PromClientProducerOptions {
   scopeName?: string;
 }
 
-function attrs(labels: Record<string, string | number>, omit?: string): Attributes {
+function attrs(labels: Partial<Record<string, string | number>>, omit?: string): Attributes {
   const out: Attributes = {};
-  for (const k in labels) if (k !== omit) out[k] = labels[k]!;
+  for (const k in labels) {
+    const v = labels[k];
+    if (k !== omit && v !== undefined) out[k] = v;
+  }
   return out;
 }
 
-function key(labels: Record<string, string | number>, omit: string): string {
+function key(labels: Partial<Record<string, string | number>>, omit: string): string {
   return JSON.stringify(
     Object.keys(labels)
       .filter((k) => k !== omit)
@@ -80,7 +85,7 @@ export function promClientProducer(registry: PromRegistryLike, options: PromClie
         };
       }
       const endTime = millisToHrTime(Date.now());
-      const point = <T>(labels: Record<string, string | number>, value: T, omit?: string): DataPoint<T> => ({
+      const point = <T>(labels: Partial<Record<string, string | number>>, value: T, omit?: string): DataPoint<T> => ({
         startTime,
         endTime,
         attributes: attrs(labels, omit),
@@ -111,12 +116,15 @@ export function promClientProducer(registry: PromRegistryLike, options: PromClie
           case 'histogram': {
             const series = new Map<
               string,
-              { labels: Record<string, string | number>; le: [number, number][]; sum: number; count: number }
+              { labels: Partial<Record<string, string | number>>; le: [number, number][]; sum: number; count: number }
             >();
             for (const v of m.values) {
               const k = key(v.labels, 'le');
               let s = series.get(k);
-              if (s === undefined) series.set(k, (s = { labels: v.labels, le: [], sum: 0, count: 0 }));
+              if (s === undefined) {
+                s = { labels: v.labels, le: [], sum: 0, count: 0 };
+                series.set(k, s);
+              }
               if (v.metricName === `${m.name}_bucket`)
                 s.le.push([v.labels.le === '+Inf' ? Number.POSITIVE_INFINITY : Number(v.labels.le), v.value]);
               else if (v.metricName === `${m.name}_sum`) s.sum = v.value;

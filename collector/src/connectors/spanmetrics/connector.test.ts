@@ -2,7 +2,7 @@ import Long from 'long';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { MetricsData, Span, TracesData } from '../../model/types.js';
 import { idToHex, int64ToNumber } from '../../model/values.js';
-import { CollectingConsumer, testSettings } from '../../testing/index.js';
+import { CollectingConsumer, testHost, testSettings } from '../../testing/index.js';
 import { DEFAULT_BUCKETS_MS, spanMetricsConnectorConfigSchema } from './config.js';
 import { createSpanMetricsConnector, durationNanos, type SpanMetricsConnector } from './connector.js';
 import { ExponentialHistogram } from './expo.js';
@@ -203,7 +203,7 @@ describe('spanmetrics connector', () => {
 
   it('flushes what it holds on shutdown and then refuses data', async () => {
     const { c, out } = connector();
-    await c.start();
+    await c.start(testHost());
     await c.consume(traces({ 'service.name': 's' }, {}));
     await c.shutdown();
     expect(out.batches).toHaveLength(1);

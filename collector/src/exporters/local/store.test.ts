@@ -136,13 +136,16 @@ describe('LocalStore', () => {
     store.addTraces(request('req-1', T0, 300, 500), T0);
     // One line carries only the request ID (logged before the span existed), one only the trace.
     store.addLogs(
-      logs([
-        { body: 'loading cart', requestId: 'req-1' },
-        { body: 'db timeout', traceId: TRACE, severity: 17 },
-      ]),
+      logs(
+        [
+          { body: 'loading cart', requestId: 'req-1' },
+          { body: 'db timeout', traceId: TRACE, severity: 17 },
+        ],
+        T0,
+      ),
       T0,
     );
-    store.addLogs(logs([{ body: 'someone else', requestId: 'req-2' }]), T0);
+    store.addLogs(logs([{ body: 'someone else', requestId: 'req-2' }], T0), T0);
     store.addMetrics(durations(T0 + 1000, [0, 1, 0], 500, 'req-1'), T0 + 1000);
 
     const r = search(store, 'req-1', T0 + 2000);
@@ -193,7 +196,7 @@ describe('LocalStore', () => {
   it('stays within its limits: rings overwrite the oldest, series evict the least recently updated, age expires', () => {
     const store = new LocalStore({ ...LIMITS, maxSpans: 10, maxLogs: 5, maxSeries: 2 });
     for (let i = 0; i < 20; i++) store.addTraces(request(`r${i}`, T0 + i, 1, 200), T0);
-    for (let i = 0; i < 8; i++) store.addLogs(logs([{ body: `line ${i}` }]), T0);
+    for (let i = 0; i < 8; i++) store.addLogs(logs([{ body: `line ${i}` }], T0), T0);
     expect(store.spans.size).toBe(10);
     expect(store.logs.size).toBe(5);
     expect(store.logs.oldest()?.body).toBe('line 3');
@@ -201,7 +204,7 @@ describe('LocalStore', () => {
     expect(store.series.size).toBe(2);
     expect(store.stats().overwritten).toEqual({ spans: 30, logs: 3, series: 1 });
 
-    store.addLogs(logs([{ body: 'fresh' }]), T0 + LIMITS.retentionMs);
+    store.addLogs(logs([{ body: 'fresh' }], T0 + LIMITS.retentionMs), T0 + LIMITS.retentionMs);
     store.prune(T0 + LIMITS.retentionMs + 1);
     expect(store.logs.toArray().map((l) => l.body)).toEqual(['fresh']);
     expect(store.spans.size).toBe(0);
@@ -210,7 +213,7 @@ describe('LocalStore', () => {
 
   it('cuts long values', () => {
     const store = new LocalStore(LIMITS);
-    store.addLogs(logs([{ body: 'x'.repeat(1000) }]), T0);
+    store.addLogs(logs([{ body: 'x'.repeat(1000) }], T0), T0);
     expect(store.logs.newest()?.body).toHaveLength(64);
     expect(store.logs.newest()?.body.endsWith('…')).toBe(true);
   });
@@ -218,7 +221,7 @@ describe('LocalStore', () => {
   it('a snapshot restores spans, logs and series (buckets included)', () => {
     const store = new LocalStore(LIMITS);
     store.addTraces(request('req-1', T0, 10, 200), T0);
-    store.addLogs(logs([{ body: 'hello', requestId: 'req-1' }]), T0);
+    store.addLogs(logs([{ body: 'hello', requestId: 'req-1' }], T0), T0);
     store.addMetrics(durations(T0, [1, 2, 3], 200, 'req-1'), T0);
     const copy = new LocalStore(LIMITS);
     expect(restore(copy, serialize(store, T0), T0 + 1000)).toEqual({ spans: 2, logs: 1, series: 1 });

@@ -318,6 +318,7 @@ describe('OTLP → remote-write fast path', () => {
       open.push(fast, full);
       let lazyBatches = 0;
       const seen: Consumer<MetricsData> = {
+        capabilities: { mutatesData: false },
         consume(batch, context) {
           if (otlpMetricsSource(batch)) lazyBatches++;
           return fast.consumer.consume(batch, context);

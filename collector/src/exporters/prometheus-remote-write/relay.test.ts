@@ -91,6 +91,7 @@ async function chain(exporterConfig: Record<string, unknown>, materialise: boole
   let lazyBatches = 0;
   let lazyAtExporter = 0;
   const counted: Consumer<MetricsData> = {
+    capabilities: { mutatesData: false },
     consume(data, context) {
       if (metricsSource(data)) lazyAtExporter++;
       return exporterIn.consume(data, context);

@@ -228,7 +228,7 @@ describe('otlp receiver over HTTP', () => {
     r = await post('/v1/metrics', encodeRequest('metrics', sampleMetrics(2), 'json'), { 'content-type': 'application/json' });
     expect(r.status).toBe(500);
     expect(r.headers.get('retry-after')).toBeNull();
-    expect((await r.json()).message).toMatch(/bad labels/);
+    expect(((await r.json()) as { message: string }).message).toMatch(/bad labels/);
 
     const refused = await settings.selfTelemetry.registry.getSingleMetric('stitch_receiver_refused_items_total')?.get();
     const byReason = Object.fromEntries((refused?.values ?? []).map((v) => [v.labels.reason, v.value]));
