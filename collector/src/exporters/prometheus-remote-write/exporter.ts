@@ -35,6 +35,7 @@ import type { MetricMetadata, TimeSeries } from '../../model/remote-write/types.
 import { STALE_NAN } from '../../model/remote-write/types.js';
 import type { MetricsData, Signal } from '../../model/types.js';
 import { createRemoteWriteClient, type RemoteWriteClient } from './client.js';
+import { acquireCompressPool, type CompressPool } from './compress-pool.js';
 import type { PrometheusRemoteWriteConfig } from './config.js';
 import { createOtlpTranscoder, type TranscodedLane } from './otlp-transcode.js';
 import { createRelay, type RelayPlan, type RelaySeries } from './relay.js';
@@ -162,6 +163,14 @@ export function createPrometheusRemoteWriteExporter(
   );
   const outOfOrderLog = new ThrottledLog(LOG_INTERVAL_MS);
   let client: RemoteWriteClient | undefined;
+  let pool: CompressPool | undefined;
+  /** Snappy on the compress worker (./compress-pool.ts); a worker that died makes the send retryable. */
+  const compress = (body: Buffer): Promise<Buffer> => {
+    if (!pool) return compressBody(body);
+    return pool.compress(body).catch((err: Error) => {
+      throw errors.STITCH_ERR_EXPORT_RETRYABLE([componentId, err.message], { cause: err, retryable: true });
+    });
+  };
 
   const countTranslation = (t: Translation) => {
     if (t.unsupportedPoints > 0) telemetry.dropped('metrics', t.unsupportedPoints, 'unsupported_data');
@@ -227,7 +236,7 @@ export function createPrometheusRemoteWriteExporter(
     if (outOfOrder > 0) countOutOfOrder(outOfOrder);
     const batch = { scan, count: labels.length, labels, sampleFrom, sampleIdx };
     for (const req of encodeScannedSeries(batch, config.max_batch_size_bytes)) {
-      await c.send(await compressBody(req.body), abort);
+      await c.send(await compress(req.body), abort);
       for (let j = req.from; j < req.to; j++) {
         const last = sampleIdx[(sampleFrom[j + 1] as number) - 1] as number;
         guard.commitLast(keys[j] as string, ts[last] as number, sampleValueAt(last));
@@ -270,7 +279,7 @@ export function createPrometheusRemoteWriteExporter(
     if (outOfOrder > 0) countOutOfOrder(outOfOrder);
     const batch = { count: labels.length, labels, ts, valueAt, value, src: bytes };
     for (const req of encodeSampleSeries(batch, config.max_batch_size_bytes)) {
-      await c.send(await compressBody(req.body), abort);
+      await c.send(await compress(req.body), abort);
       for (let j = req.from; j < req.to; j++) {
         const at = valueAt[j] as number;
         const v = at === VALUE_STALE ? STALE_NAN : at === VALUE_NUMBER ? (value[j] as number) : bytes.readDoubleLE(at);
@@ -296,7 +305,7 @@ export function createPrometheusRemoteWriteExporter(
     }
     if (outOfOrder > 0) countOutOfOrder(outOfOrder);
     for (const req of encodeWriteRequests(sendable, metadata, config.max_batch_size_bytes)) {
-      await c.send(await compressBody(req.body), abort);
+      await c.send(await compress(req.body), abort);
       for (let i = req.from; i < req.to; i++) guard.commit(sendableKeys[i], sendable[i]);
     }
   };
@@ -401,9 +410,13 @@ export function createPrometheusRemoteWriteExporter(
         maxSockets: lanes.length,
         timeoutMs: config.timeout,
       });
+      pool = acquireCompressPool();
     },
     async shutdown() {
       client?.close();
+      const p = pool;
+      pool = undefined;
+      await p?.release();
       await wal?.shutdown();
     },
   });
