@@ -146,6 +146,35 @@ service:
     for (const body of ['drained-1', 'drained-2', 'drained-3']) expect(p.stdout()).toContain(body);
   });
 
+  it('collect: a taken port exits 1 naming the listener and the cause code', async () => {
+    const { createServer } = await import('node:net');
+    const holder = createServer();
+    await new Promise<void>((r) => holder.listen(0, '127.0.0.1', () => r()));
+    const port = (holder.address() as { port: number }).port;
+    try {
+      const file = writeConfig(`receivers:
+  otlp:
+    protocols:
+      http:
+        endpoint: 127.0.0.1:${port}
+exporters:
+  debug: {}
+service:
+  telemetry: { metrics: { level: none } }
+  pipelines:
+    logs: { receivers: [otlp], exporters: [debug] }
+`);
+      const p = runStitch(['collect', '--config', file]);
+      expect(await p.exited).toBe(1);
+      expect(p.stderr()).toContain('[STITCH_ERR_COMPONENT_START]: failed to start receiver/otlp');
+      expect(p.stderr()).toMatch(
+        new RegExp(`caused by StitchError \\[STITCH_ERR_LISTEN\\]: otlp cannot listen on 127\\.0\\.0\\.1:${port}: .*EADDRINUSE`),
+      );
+    } finally {
+      holder.close();
+    }
+  });
+
   it('collect: an OpenTelemetry Collector contrib config runs unchanged', async () => {
     const p = runStitch(['collect', '--config', CONTRIB_CONFIG]);
     try {

@@ -173,7 +173,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stderr.write(`stitch: ${(err as Error).message}\nRun "stitch --help" for usage.\n`);
       return 2;
     }
-    process.stderr.write(`stitch: ${err instanceof StitchError ? err.toString() : ((err as Error).stack ?? String(err))}\n`);
+    process.stderr.write(`stitch: ${describeFailure(err)}\n`);
     return 1;
   }
 }
@@ -185,4 +185,15 @@ if (process.argv[1] && pathToFileURL(realpathSync(process.argv[1])).href === imp
     // A leftover handle (a client socket a backend keeps open) must not keep a stopped collector alive.
     setTimeout(() => process.exit(code), 2000).unref();
   });
+}
+
+/**
+ * A start failure as a person reads it: the StitchError and, below it, the coded errors that
+ * caused it (`STITCH_ERR_COMPONENT_START` caused by `STITCH_ERR_LISTEN` …); a stack only for bugs.
+ */
+function describeFailure(err: unknown): string {
+  if (!(err instanceof StitchError)) return (err as Error)?.stack ?? String(err);
+  const lines = [err.toString()];
+  for (let cause = err.cause; cause instanceof StitchError; cause = cause.cause) lines.push(`  caused by ${cause.toString()}`);
+  return lines.join('\n');
 }

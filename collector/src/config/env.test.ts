@@ -49,6 +49,7 @@ describe('expandString', () => {
     ['one-letter scheme is malformed', '${a:b}', 'env', /malformed reference/],
     ['unknown provider', '${file:/etc/x}', 'provider', /^"file" in "\$\{file:\/etc\/x\}"$/],
     ['shell-style default without env:', '${PORT:-4317}', 'provider', /did you mean \$\{env:PORT:-4317\}\?/],
+    ['shell-style default, name with _', '${LOKI_URL:-http://x}', 'env', /did you mean \$\{env:LOKI_URL:-http:\/\/x\}\?/],
   ];
   for (const [name, input, code, message] of bad) {
     it(`rejects: ${name}`, () => {

@@ -175,7 +175,16 @@ function resolve(content: string, ref: string, env: Env): Resolved | { error: { 
   const m = SCHEME_RE.exec(content);
   if (!m) {
     if (content.includes(':')) {
-      return { error: { code: 'env', message: `malformed reference ${quoted}: expected \${env:NAME} or \${env:NAME:-default}` } };
+      // `${LOKI_URL:-x}`: the shell habit with a name a provider scheme cannot have (underscore).
+      const colon = content.indexOf(':');
+      const shellName = content.slice(0, colon);
+      const hint =
+        content.startsWith(':-', colon) && NAME_RE.test(shellName)
+          ? ` (did you mean \${env:${shellName}${content.slice(colon)}}?)`
+          : '';
+      return {
+        error: { code: 'env', message: `malformed reference ${quoted}: expected \${env:NAME} or \${env:NAME:-default}${hint}` },
+      };
     }
     return lookup(content, undefined, quoted, env);
   }
