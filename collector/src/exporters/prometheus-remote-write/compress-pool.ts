@@ -1,8 +1,7 @@
 /**
- * Snappy compression of remote-write bodies on a worker thread, so the second core does it and
- * the event loop stays with the receivers. The `snappy` binding's async `compress` runs on
- * libuv's pool but still costs as much main-thread time per body as `compressSync` (argument
- * marshalling, the copy into an external buffer, the completion callback): bench/README.md.
+ * Snappy compression of remote-write bodies on worker threads (opt-in: STITCH_COMPRESS_WORKERS,
+ * see `defaultCompressWorkers` for why it is off by default). The groundwork for moving the
+ * whole send (compress + HTTP request) off the event loop.
  *
  * The encoded body's memory is transferred to the worker (no copy when the body owns its
  * ArrayBuffer, one copy otherwise); the worker compresses, copies the result into a fresh
@@ -16,7 +15,6 @@
  * thread instead (`model/remote-write/snappy.ts`); the bodies a dying worker held are refused.
  */
 import { createRequire } from 'node:module';
-import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import { compressBody } from '../../model/remote-write/snappy.js';
 
@@ -39,7 +37,9 @@ parentPort.on('message', (m) => {
     const c = snappy.compressSync(new Uint8Array(m.buf, m.off, m.len));
     const out = new Uint8Array(c.length);
     out.set(c);
-    parentPort.postMessage({ id: m.id, buf: out.buffer }, [out.buffer]);
+    // The input goes back too: this isolate allocates little and collects rarely, so memory
+    // left here would pile up; the main thread's frequent GC frees it.
+    parentPort.postMessage({ id: m.id, buf: out.buffer, input: m.buf }, [out.buffer, m.buf]);
   } catch (err) {
     parentPort.postMessage({ id: m.id, error: String((err && err.message) || err) });
   }
@@ -52,13 +52,17 @@ interface Job {
 }
 
 /**
- * Workers for a machine: the cores beyond the main thread's, at most 2; 1 on 1–2 cores.
- * `STITCH_COMPRESS_WORKERS` overrides it (0: compress on the main thread, as before the pool).
+ * Workers by default: none (compress with the binding's async API, on libuv's pool), unless
+ * `STITCH_COMPRESS_WORKERS` asks for some. Measured on 2 cores (bench/README.md): a worker moved
+ * no work off the event loop that mattered (postMessage of a body costs about what the async
+ * call's submit + callback cost; the compression itself was already off the event loop), cost
+ * ~5% more CPU per sample and ~200 MiB more RSS (the worker's malloc arena and rarely collected
+ * isolate). It pays once the worker also sends the request (bench/README.md, what is left).
  */
 export function defaultCompressWorkers(env: NodeJS.ProcessEnv = process.env): number {
   const set = env.STITCH_COMPRESS_WORKERS;
   if (set !== undefined && /^\d+$/.test(set.trim())) return Math.min(Number(set), 8);
-  return Math.max(1, Math.min(2, availableParallelism() - 1));
+  return 0;
 }
 
 interface Slot {
@@ -77,7 +81,8 @@ let shared: { own: OwnCompressPool; users: number } | undefined;
 
 /**
  * The process-wide pool (created on first use with `workers` threads, default
- * `defaultCompressWorkers()`); call `release()` once per acquire.
+ * `defaultCompressWorkers()`; with none it compresses on the main thread); call `release()` once
+ * per acquire.
  */
 export function acquireCompressPool(workers = defaultCompressWorkers()): CompressPool {
   if (!shared) shared = { own: createCompressPool(workers), users: 0 };

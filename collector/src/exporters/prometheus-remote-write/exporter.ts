@@ -166,7 +166,7 @@ export function createPrometheusRemoteWriteExporter(
   let pool: CompressPool | undefined;
   /** Snappy on the compress worker (./compress-pool.ts); a worker that died makes the send retryable. */
   const compress = (body: Buffer): Promise<Buffer> => {
-    if (!pool) return compressBody(body);
+    if (!pool || pool.workers === 0) return compressBody(body);
     return pool.compress(body).catch((err: Error) => {
       throw errors.STITCH_ERR_EXPORT_RETRYABLE([componentId, err.message], { cause: err, retryable: true });
     });
