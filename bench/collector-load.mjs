@@ -149,13 +149,37 @@ async function startStitch(yaml, env = {}) {
 }
 
 let vmagentChecked;
+function vmagentRuns() {
+  try {
+    execFileSync('vmagent', ['-version'], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * True when vmagent can run. With --compare it is installed from Debian's victoria-metrics
+ * package when missing (as root; the package's own service is stopped so ports stay free).
+ */
 function hasVmagent() {
   if (vmagentChecked === undefined) {
-    try {
-      execFileSync('vmagent', ['-version'], { stdio: 'ignore' });
-      vmagentChecked = true;
-    } catch {
-      vmagentChecked = false;
+    vmagentChecked = vmagentRuns();
+    if (!vmagentChecked && process.getuid?.() === 0) {
+      console.error('vmagent not found: installing Debian package victoria-metrics for --compare');
+      try {
+        execFileSync(
+          'bash',
+          ['-c', 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq victoria-metrics'],
+          {
+            stdio: 'inherit',
+          },
+        );
+        execFileSync('bash', ['-c', 'systemctl stop victoria-metrics 2>/dev/null || pkill -x victoria-metrics || true']);
+      } catch (err) {
+        console.error(`could not install victoria-metrics: ${err.message}`);
+      }
+      vmagentChecked = vmagentRuns();
     }
   }
   return vmagentChecked;

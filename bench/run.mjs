@@ -19,14 +19,32 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createReport } from './lib/report.mjs';
 
-const { values } = parseArgs({
-  options: {
-    compare: { type: 'boolean', default: false },
-    quick: { type: 'boolean', default: false },
-    only: { type: 'string' },
-    skip: { type: 'string' },
-  },
-});
+const USAGE = `usage: npm run bench -- [--compare] [--quick] [--only a,b] [--skip a,b]
+  --compare   also run vmagent on the remote-write load and print ratios
+  --quick     short runs (a smoke test of the harness)
+  --only      run only these benchmarks (file names without .mjs)
+  --skip      run all but these
+See bench/README.md.`;
+
+let values;
+try {
+  ({ values } = parseArgs({
+    options: {
+      compare: { type: 'boolean', default: false },
+      quick: { type: 'boolean', default: false },
+      only: { type: 'string' },
+      skip: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  }));
+} catch (err) {
+  console.error(`${err.message}\n${USAGE}`);
+  process.exit(2);
+}
+if (values.help) {
+  console.log(USAGE);
+  process.exit(0);
+}
 const q = values.quick;
 
 /** Arguments per benchmark: long enough to be steady on a shared 2-core machine, short enough to run all. */
@@ -65,7 +83,7 @@ const LINE = /^([A-Za-z0-9_.:-]+):\s+(-?[0-9][0-9.e+-]*)\s*(.*)$/;
 function run(name) {
   return new Promise((resolve) => {
     const started = performance.now();
-    const child = spawn(process.execPath, [`${dir}${name}.mjs`, ...(KNOWN[name] ?? [])], {
+    const child = spawn(process.execPath, ['--expose-gc', `${dir}${name}.mjs`, ...(KNOWN[name] ?? [])], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     const figures = [];
