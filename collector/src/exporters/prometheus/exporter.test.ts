@@ -111,6 +111,40 @@ describe('prometheus exporter', () => {
     expect(e.render()).toBe('');
   });
 
+  it('forgets the HELP/TYPE of metrics whose series expired, while others stay (bounded families)', async () => {
+    let now = T;
+    const { e, settings } = exporter({}, () => now);
+    const families = async () =>
+      (await settings.selfTelemetry.registry.getSingleMetric('stitch_exporter_prometheus_families')?.get())?.values[0]?.value;
+    const gauge = (name: string, at: number): MetricsData => ({
+      resourceMetrics: [
+        {
+          resource: { attributes: [kv('service.name', 'shop')] },
+          scopeMetrics: [
+            {
+              metrics: [
+                {
+                  name,
+                  description: `help of ${name}`,
+                  gauge: { dataPoints: [{ attributes: [], timeUnixNano: ns(at), asDouble: 1 }] },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+    });
+    for (let i = 0; i < 50; i++) await e.consumers.metrics!.consume(gauge(`renamed_${i}`, now));
+    expect(e.render().match(/^# HELP renamed_/gm)).toHaveLength(50);
+    now = T + 5 * 60_000 + 1; // all 50 expire
+    await e.consumers.metrics!.consume(gauge('still_here', now));
+    const text = e.render();
+    expect(text).toContain('# HELP still_here help of still_here\n');
+    expect(text).not.toContain('renamed_');
+    // The families map itself shrank: distinct metric names over time do not pile up.
+    expect(await families()).toBe(1); // still_here
+  });
+
   it('OpenMetrics: counter family without _total, exemplars on buckets and counters, timestamps in seconds, # EOF', async () => {
     const { e } = exporter({ enable_open_metrics: true, send_timestamps: true }, () => T);
     await e.consumers.metrics!.consume(batch(T, 2));

@@ -69,6 +69,11 @@ export function createPrometheusExporter(
   const families = new Map<string, Family>();
   const held = new Map<string, HeldSeries & { updatedMs: number }>();
   t.observe('stitch_exporter_prometheus_series', 'Series served by the prometheus exporter.', () => held.size);
+  t.observe(
+    'stitch_exporter_prometheus_families',
+    'Metric families (HELP/TYPE) the prometheus exporter remembers.',
+    () => families.size,
+  );
 
   let server: HttpServer | undefined;
   let port: number | undefined;
@@ -76,9 +81,14 @@ export function createPrometheusExporter(
 
   function expire(): void {
     const cutoff = now() - config.metric_expiration;
-    for (const [key, s] of held) if (s.updatedMs < cutoff) held.delete(key);
-    // Families without series go too, so a renamed metric does not leave its HELP behind.
-    if (held.size === 0) families.clear();
+    const live = new Set<string>();
+    for (const [key, s] of held) {
+      if (s.updatedMs < cutoff) held.delete(key);
+      else live.add(s.family);
+    }
+    // Families without a held series go too: the map stays bounded by the held series (distinct
+    // metric names would otherwise pile up), and a renamed metric does not leave its HELP behind.
+    for (const name of families.keys()) if (!live.has(name)) families.delete(name);
   }
 
   function consume(batch: MetricsData): void {
