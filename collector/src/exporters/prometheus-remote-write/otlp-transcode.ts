@@ -20,6 +20,7 @@
 import { MetricKind, type ScannedMetricsRequest } from '../../model/otlp-metrics/scan.js';
 import { type OtlpMetricsSource, pointShape, resourceShape } from '../../model/otlp-metrics/source.js';
 import { encodeLabelFields, VALUE_NUMBER, VALUE_STALE } from '../../model/remote-write/encode.js';
+import { hashBytes, sameBytes } from './byte-hash.js';
 import type { Translation, Translator } from './translate.js';
 
 /** One output series: its encoded labels and sender lane. Shared by every input that becomes it. */
@@ -76,29 +77,6 @@ export interface OtlpTranscoder {
   plan(source: OtlpMetricsSource): TranscodePlan | undefined;
   /** Point identities cached. */
   readonly size: number;
-}
-
-/** 32-bit murmur3-style hash of b[start, end), seeded. */
-function hashBytes(b: Buffer, start: number, end: number, seed: number): number {
-  let h = seed ^ (end - start);
-  let i = start;
-  for (; i + 4 <= end; i += 4) {
-    let k = (b[i] as number) | ((b[i + 1] as number) << 8) | ((b[i + 2] as number) << 16) | ((b[i + 3] as number) << 24);
-    k = Math.imul(k, 0xcc9e2d51);
-    k = (k << 15) | (k >>> 17);
-    h ^= Math.imul(k, 0x1b873593);
-    h = (h << 13) | (h >>> 19);
-    h = (Math.imul(h, 5) + 0xe6546b64) | 0;
-  }
-  for (; i < end; i++) h = Math.imul(h ^ (b[i] as number), 0x01000193);
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  return h;
-}
-
-function sameBytes(a: Buffer, b: Buffer, start: number, end: number): boolean {
-  return a.length === end - start && a.compare(b, start, end) === 0;
 }
 
 /** True when a translation is exactly `n` plain series (one float sample each, nothing else). */
