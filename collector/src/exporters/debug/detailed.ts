@@ -4,6 +4,8 @@
  */
 import type {
   Exemplar,
+  ExponentialHistogramDataPoint,
+  HistogramDataPoint,
   InstrumentationScope,
   KeyValue,
   LogsData,
@@ -143,6 +145,18 @@ function numberPoints(b: Lines, points: readonly NumberDataPoint[]): void {
   });
 }
 
+/** The lines a histogram and an exponential histogram point share, in the Collector's order. */
+function histogramHead(b: Lines, title: string, p: HistogramDataPoint | ExponentialHistogramDataPoint): void {
+  b.add(title);
+  b.attributes('Data point attributes', p.attributes);
+  b.add(`StartTimestamp: ${goTime(p.startTimeUnixNano)}`);
+  b.add(`Timestamp: ${goTime(p.timeUnixNano)}`);
+  b.add(`Count: ${int64ToString(p.count)}`);
+  if (isSet(p, 'sum')) b.add(`Sum: ${goFloat(p.sum)}`);
+  if (isSet(p, 'min')) b.add(`Min: ${goFloat(p.min)}`);
+  if (isSet(p, 'max')) b.add(`Max: ${goFloat(p.max)}`);
+}
+
 function metricBody(b: Lines, m: Metric): void {
   const type = m.gauge
     ? 'Gauge'
@@ -168,14 +182,7 @@ function metricBody(b: Lines, m: Metric): void {
   } else if (m.histogram) {
     b.add(`     -> AggregationTemporality: ${temporalityName(m.histogram.aggregationTemporality)}`);
     m.histogram.dataPoints.forEach((p, k) => {
-      b.add(`HistogramDataPoints #${k}`);
-      b.attributes('Data point attributes', p.attributes);
-      b.add(`StartTimestamp: ${goTime(p.startTimeUnixNano)}`);
-      b.add(`Timestamp: ${goTime(p.timeUnixNano)}`);
-      b.add(`Count: ${int64ToString(p.count)}`);
-      if (isSet(p, 'sum')) b.add(`Sum: ${goFloat(p.sum)}`);
-      if (isSet(p, 'min')) b.add(`Min: ${goFloat(p.min)}`);
-      if (isSet(p, 'max')) b.add(`Max: ${goFloat(p.max)}`);
+      histogramHead(b, `HistogramDataPoints #${k}`, p);
       p.explicitBounds.forEach((x, n) => {
         b.add(`ExplicitBounds #${n}: ${goFloat(x)}`);
       });
@@ -187,14 +194,7 @@ function metricBody(b: Lines, m: Metric): void {
   } else if (m.exponentialHistogram) {
     b.add(`     -> AggregationTemporality: ${temporalityName(m.exponentialHistogram.aggregationTemporality)}`);
     m.exponentialHistogram.dataPoints.forEach((p, k) => {
-      b.add(`ExponentialHistogramDataPoints #${k}`);
-      b.attributes('Data point attributes', p.attributes);
-      b.add(`StartTimestamp: ${goTime(p.startTimeUnixNano)}`);
-      b.add(`Timestamp: ${goTime(p.timeUnixNano)}`);
-      b.add(`Count: ${int64ToString(p.count)}`);
-      if (isSet(p, 'sum')) b.add(`Sum: ${goFloat(p.sum)}`);
-      if (isSet(p, 'min')) b.add(`Min: ${goFloat(p.min)}`);
-      if (isSet(p, 'max')) b.add(`Max: ${goFloat(p.max)}`);
+      histogramHead(b, `ExponentialHistogramDataPoints #${k}`, p);
       const factor = Math.LN2 * 2 ** -p.scale;
       const neg = p.negative?.bucketCounts ?? [];
       for (let n = neg.length - 1; n >= 0; n--) {
