@@ -22,12 +22,13 @@
  * Run after `npm run build`:
  *   node bench/collector-load.mjs [--seconds 15] [--warmup 5] [--series 1000] [--samples 1]
  *     [--labels 8] [--label-bytes 16] [--concurrency 4] [--rate 0] [--lines 300000] [--compare]
+ *     [--node-options "--cpu-prof --cpu-prof-dir=/tmp/prof"] [--target-log /tmp/target.log]
  *
  * Prints per scenario and target: accepted and delivered items/s, p99 request latency, the
  * target's CPU seconds, items per CPU-second and peak RSS; writes bench/results/collector-load-*.json.
  */
 import { execFileSync, fork, spawn } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { appendFileSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { appendFile, mkdir } from 'node:fs/promises';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -55,6 +56,7 @@ const { values } = parseArgs({
     lines: { type: 'string', default: '300000' },
     compare: { type: 'boolean', default: false },
     'node-options': { type: 'string', default: '' },
+    'target-log': { type: 'string', default: '' },
   },
 });
 const seconds = Number(values.seconds);
@@ -127,6 +129,7 @@ async function startStitch(yaml, env = {}) {
   let out = '';
   const keep = (d) => {
     out = (out + d.toString()).slice(-20_000);
+    if (values['target-log']) appendFileSync(values['target-log'], d);
   };
   child.stdout.on('data', keep);
   child.stderr.on('data', keep);

@@ -7,8 +7,8 @@
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
 import type protobuf from 'protobufjs';
-import snappy from 'snappy';
 import { messageType } from '../../model/proto-root.js';
+import { compressBodySync } from '../../model/remote-write/snappy.js';
 import { type ConvertedLogs, type LokiEntry, type MetadataPair, nanosString } from './convert.js';
 import type { Label } from './labels.js';
 
@@ -103,7 +103,7 @@ export async function encodeRequest(plan: PlannedRequest, options: EncodeOptions
   let body: Uint8Array;
   if (options.encoding === 'protobuf') {
     // Loki reads the body with snappy's block format (golang/snappy Decode), never the framed one.
-    body = snappy.compressSync(encodeProtobuf(plan));
+    body = compressBodySync(encodeProtobuf(plan));
   } else {
     body = Buffer.from(encodeJson(plan));
   }

@@ -22,6 +22,8 @@ import { createFileStorage } from '../../extensions/file-storage/extension.js';
 import { loadClientTls } from '../../internal/http-server/tls.js';
 import { otlpMetricsSource } from '../../model/otlp-metrics/source.js';
 import {
+  EncodeArena,
+  type EncodedRequest,
   encodeSampleSeries,
   encodeScannedSeries,
   encodeWriteRequests,
@@ -29,7 +31,7 @@ import {
   VALUE_STALE,
 } from '../../model/remote-write/encode.js';
 import type { ScannedWriteRequest } from '../../model/remote-write/scan.js';
-import { compressBody } from '../../model/remote-write/snappy.js';
+import { compressBodySync } from '../../model/remote-write/snappy.js';
 import { remoteWriteSource } from '../../model/remote-write/source.js';
 import type { MetricMetadata, TimeSeries } from '../../model/remote-write/types.js';
 import { STALE_NAN } from '../../model/remote-write/types.js';
@@ -164,11 +166,22 @@ export function createPrometheusRemoteWriteExporter(
   const outOfOrderLog = new ThrottledLog(LOG_INTERVAL_MS);
   let client: RemoteWriteClient | undefined;
   let pool: CompressPool | undefined;
-  /** Snappy on the compress worker (./compress-pool.ts); a worker that died makes the send retryable. */
-  const compress = (body: Buffer): Promise<Buffer> => {
-    if (!pool || pool.workers === 0) return compressBody(body);
-    return pool.compress(body).catch((err: Error) => {
-      throw errors.STITCH_ERR_EXPORT_RETRYABLE([componentId, err.message], { cause: err, retryable: true });
+  /** Bodies are encoded into this reused memory and compressed right away (see EncodeArena). */
+  const arena = new EncodeArena();
+  /**
+   * Compresses every body of one encode before the arena is reused: on this thread, or on the
+   * compress workers (./compress-pool.ts, which copy the body first); a worker that died makes
+   * the send retryable.
+   */
+  const compressAll = (requests: readonly EncodedRequest[]): (Buffer | Promise<Buffer>)[] => {
+    const p = pool;
+    if (!p || p.workers === 0) return requests.map((r) => compressBodySync(r.body));
+    return requests.map((r) => {
+      const compressed = p.compress(r.body).catch((err: Error) => {
+        throw errors.STITCH_ERR_EXPORT_RETRYABLE([componentId, err.message], { cause: err, retryable: true });
+      });
+      compressed.catch(() => {}); // awaited in order below; an earlier failed send leaves it unawaited
+      return compressed;
     });
   };
 
@@ -235,8 +248,11 @@ export function createPrometheusRemoteWriteExporter(
     }
     if (outOfOrder > 0) countOutOfOrder(outOfOrder);
     const batch = { scan, count: labels.length, labels, sampleFrom, sampleIdx };
-    for (const req of encodeScannedSeries(batch, config.max_batch_size_bytes)) {
-      await c.send(await compress(req.body), abort);
+    const requests = encodeScannedSeries(batch, config.max_batch_size_bytes, arena.start());
+    const bodies = compressAll(requests);
+    for (let r = 0; r < requests.length; r++) {
+      const req = requests[r] as EncodedRequest;
+      await c.send(await (bodies[r] as Buffer | Promise<Buffer>), abort);
       for (let j = req.from; j < req.to; j++) {
         const last = sampleIdx[(sampleFrom[j + 1] as number) - 1] as number;
         guard.commitLast(keys[j] as string, ts[last] as number, sampleValueAt(last));
@@ -278,8 +294,11 @@ export function createPrometheusRemoteWriteExporter(
     }
     if (outOfOrder > 0) countOutOfOrder(outOfOrder);
     const batch = { count: labels.length, labels, ts, valueAt, value, src: bytes };
-    for (const req of encodeSampleSeries(batch, config.max_batch_size_bytes)) {
-      await c.send(await compress(req.body), abort);
+    const requests = encodeSampleSeries(batch, config.max_batch_size_bytes, arena.start());
+    const bodies = compressAll(requests);
+    for (let r = 0; r < requests.length; r++) {
+      const req = requests[r] as EncodedRequest;
+      await c.send(await (bodies[r] as Buffer | Promise<Buffer>), abort);
       for (let j = req.from; j < req.to; j++) {
         const at = valueAt[j] as number;
         const v = at === VALUE_STALE ? STALE_NAN : at === VALUE_NUMBER ? (value[j] as number) : bytes.readDoubleLE(at);
@@ -304,8 +323,11 @@ export function createPrometheusRemoteWriteExporter(
       }
     }
     if (outOfOrder > 0) countOutOfOrder(outOfOrder);
-    for (const req of encodeWriteRequests(sendable, metadata, config.max_batch_size_bytes)) {
-      await c.send(await compress(req.body), abort);
+    const requests = encodeWriteRequests(sendable, metadata, config.max_batch_size_bytes, arena.start());
+    const bodies = compressAll(requests);
+    for (let r = 0; r < requests.length; r++) {
+      const req = requests[r] as EncodedRequest;
+      await c.send(await (bodies[r] as Buffer | Promise<Buffer>), abort);
       for (let i = req.from; i < req.to; i++) guard.commit(sendableKeys[i], sendable[i]);
     }
   };

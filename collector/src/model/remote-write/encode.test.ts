@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { decodeWriteRequest, WRITE_REQUEST_TYPE } from './decode.js';
-import { encodedSeriesSize, encodeWriteRequest, encodeWriteRequests } from './encode.js';
-import { compressBodySync, decompressBody, snappyDeclaredLength } from './snappy.js';
+import { EncodeArena, encodedSeriesSize, encodeWriteRequest, encodeWriteRequests } from './encode.js';
+import { compressBodySync, decompressBody, decompressBodySync, snappyDeclaredLength } from './snappy.js';
 import {
   isStaleNaN,
   type Label,
@@ -172,6 +172,28 @@ describe('remote-write encoder', () => {
     if (request.metadata.length > 0) expect(decoded.at(-1)!.metadata).toEqual(request.metadata);
     expect(bodies.length).toBeGreaterThan(1);
   });
+
+  it('writes the same bodies into a reused arena, valid until the next encode', () => {
+    const arena = new EncodeArena(64 * 1024);
+    const a = randomRequest(11);
+    const b = randomRequest(12);
+    const own = encodeWriteRequests(a.timeseries, a.metadata, 2000).map((r) => Buffer.from(r.body));
+    const inArena = encodeWriteRequests(a.timeseries, a.metadata, 2000, arena.start());
+    expect(inArena.map((r) => Buffer.from(r.body))).toEqual(own);
+    // The next encode reuses the memory: the caller must have consumed (compressed) the bodies.
+    const first = inArena[0]!.body;
+    const before = Buffer.from(first);
+    encodeWriteRequests(b.timeseries, b.metadata, 2000, arena.start());
+    expect(first.buffer).toBe(inArena[0]!.body.buffer);
+    expect(Buffer.compare(first, before) !== 0 || a.timeseries.length === 0).toBe(true);
+    // A body above the arena's bound gets memory of its own: a later encode leaves it intact.
+    const small = new EncodeArena(16);
+    const big = encodeWriteRequests(a.timeseries, [], 1 << 30, small.start())[0]!.body;
+    const kept = Buffer.from(big);
+    encodeWriteRequests(b.timeseries, [], 1 << 30, small.start());
+    expect(Buffer.from(big)).toEqual(kept);
+    expect(kept).toEqual(encodeWriteRequests(a.timeseries, [], 1 << 30)[0]!.body);
+  });
 });
 
 describe('remote-write snappy bodies', () => {
@@ -184,5 +206,17 @@ describe('remote-write snappy bodies', () => {
     await expect(decompressBody(Buffer.from('not snappy at all'), 1 << 20)).rejects.toMatchObject({
       code: 'STITCH_ERR_DECODE',
     });
+  });
+
+  it('inflates synchronously with the same limits and errors', () => {
+    const body = encodeWriteRequest(randomRequest(4));
+    const compressed = compressBodySync(body);
+    expect(Buffer.compare(decompressBodySync(compressed, body.length), body)).toBe(0);
+    expect(() => decompressBodySync(compressed, body.length - 1)).toThrow(
+      expect.objectContaining({ code: 'STITCH_ERR_BODY_TOO_LARGE' }),
+    );
+    expect(() => decompressBodySync(Buffer.from('not snappy at all'), 1 << 20)).toThrow(
+      expect.objectContaining({ code: 'STITCH_ERR_DECODE' }),
+    );
   });
 });

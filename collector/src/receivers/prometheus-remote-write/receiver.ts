@@ -16,7 +16,7 @@ import { createHttpServer, type HttpServer } from '../../internal/http-server/se
 import { createLazyMetrics } from '../../model/lazy-metrics.js';
 import { decodeWriteRequest } from '../../model/remote-write/decode.js';
 import { type ScannedWriteRequest, scannedLabels, scanWriteRequest } from '../../model/remote-write/scan.js';
-import { decompressBody } from '../../model/remote-write/snappy.js';
+import { decompressBodySync } from '../../model/remote-write/snappy.js';
 import { REMOTE_WRITE_SOURCE_KIND, type RemoteWriteSource } from '../../model/remote-write/source.js';
 import type { MetricsData } from '../../model/types.js';
 import type { DropReason } from '../../telemetry/self-metrics.js';
@@ -101,7 +101,7 @@ export function createPrometheusRemoteWriteReceiver(
     try {
       // The body is read raw (snappy is not an HTTP content coding readBody knows).
       const body = await readBody(request.body as Readable, undefined, limit);
-      const raw = await decompressBody(body, limit);
+      const raw = decompressBodySync(body, limit);
       const scan = scanWriteRequest(raw);
       if (scan) {
         if (scan.samples === 0) return reply.code(204).send();
