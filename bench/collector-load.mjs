@@ -221,6 +221,11 @@ const EXPORTER_QUEUE = `
     remote_write_queue:
       queue_size: 64
       num_consumers: 4`;
+// The same bound for the loki exporter: with the default 1000 batches a read-ahead filelog
+// (start_at: beginning) parks every line of the test files in the queue as OTLP objects.
+const LOKI_QUEUE = `
+    sending_queue:
+      queue_size: 64`;
 
 async function stitchConfig(name, sinkPort) {
   // `<scenario>-batch`: the same with the batch processor (defaults) in front of the exporter.
@@ -273,7 +278,7 @@ service:${telemetry}
     yaml: `receivers:${otlp}
 exporters:
   loki:
-    endpoint: http://127.0.0.1:${sinkPort}/loki/api/v1/push
+    endpoint: http://127.0.0.1:${sinkPort}/loki/api/v1/push${LOKI_QUEUE}
 service:${telemetry}
   pipelines:
     logs: { receivers: [otlp], exporters: [loki] }
@@ -455,7 +460,7 @@ current-context: bench
 processors:${k8s || ' {}'}
 exporters:
   loki:
-    endpoint: http://127.0.0.1:${first.port}/loki/api/v1/push
+    endpoint: http://127.0.0.1:${first.port}/loki/api/v1/push${LOKI_QUEUE}
 service:
   telemetry:
     metrics:

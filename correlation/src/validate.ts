@@ -10,6 +10,8 @@ export const MAX_ID_LENGTH = 128;
 
 const HEX32 = /^[0-9a-f]{32}$/;
 const HEX16 = /^[0-9a-f]{16}$/;
+const ZERO_TRACE_ID = '0'.repeat(32);
+const ZERO_SPAN_ID = '0'.repeat(16);
 // Printable ASCII minus space, quotes, backslash and backtick: safe in LogQL, PromQL, URLs and JSON.
 const SAFE_ID = /^[\x21\x23-\x26\x28-\x5b\x5d-\x5f\x61-\x7e]+$/;
 
@@ -19,8 +21,8 @@ export type IdProblem = 'empty' | 'too_long' | 'bad_charset' | 'bad_format';
 /** Checks an ID for its key; returns the problem or undefined when the ID is fine. */
 export function checkId(key: CorrelationIdKey, value: string): IdProblem | undefined {
   if (value.length === 0) return 'empty';
-  if (key === TRACE_ID) return HEX32.test(value) && value !== '0'.repeat(32) ? undefined : 'bad_format';
-  if (key === SPAN_ID) return HEX16.test(value) && value !== '0'.repeat(16) ? undefined : 'bad_format';
+  if (key === TRACE_ID) return HEX32.test(value) && value !== ZERO_TRACE_ID ? undefined : 'bad_format';
+  if (key === SPAN_ID) return HEX16.test(value) && value !== ZERO_SPAN_ID ? undefined : 'bad_format';
   if (value.length > MAX_ID_LENGTH) return 'too_long';
   return SAFE_ID.test(value) ? undefined : 'bad_charset';
 }

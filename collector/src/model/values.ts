@@ -124,6 +124,29 @@ export function objectToAttributes(obj: Record<string, unknown>): KeyValue[] {
   return Object.entries(obj).map(([key, value]) => ({ key, value: jsToAnyValue(value) }));
 }
 
+/** Nibble value of each char code (lowercase hex digits only); -1 elsewhere. */
+const NIBBLE = new Int8Array(128).fill(-1);
+for (let i = 0; i < 10; i++) NIBBLE[48 + i] = i;
+for (let i = 0; i < 6; i++) NIBBLE[97 + i] = 10 + i;
+
+/**
+ * The bytes of a W3C trace or span ID written as `2 * bytes` lowercase hex digits; undefined for
+ * anything else. One pass with a lookup table: no regular expression, no intermediate Buffer.
+ */
+export function hexIdToBytes(hex: string, bytes: number): Uint8Array | undefined {
+  if (hex.length !== bytes * 2) return undefined;
+  const out = new Uint8Array(bytes);
+  for (let i = 0; i < bytes; i++) {
+    const c1 = hex.charCodeAt(2 * i);
+    const c2 = hex.charCodeAt(2 * i + 1);
+    const hi = c1 < 128 ? (NIBBLE[c1] as number) : -1;
+    const lo = c2 < 128 ? (NIBBLE[c2] as number) : -1;
+    if (hi < 0 || lo < 0) return undefined;
+    out[i] = (hi << 4) | lo;
+  }
+  return out;
+}
+
 /** Hex form of a trace or span ID; '' when absent or empty. */
 export function idToHex(id: Uint8Array | null | undefined): string {
   if (!id || id.length === 0) return '';

@@ -38,10 +38,20 @@ export function setTimeMs(entry: Entry, ms: number): void {
   entry.timeNsec = Math.round((ms - sec * 1000) * 1e6);
 }
 
-const NS_PER_SEC = Long.fromNumber(1e9, true);
+const TWO_16 = 65536;
+const TWO_32 = 4294967296;
 
-function toNanos(sec: number, nsec: number): Long {
-  return Long.fromNumber(sec, true).mul(NS_PER_SEC).add(Long.fromNumber(nsec, true));
+/**
+ * `sec * 1e9 + nsec` as an unsigned Long, built once from its two 32-bit halves: the product
+ * passes 2^53, so it is formed from 16-bit pieces of `sec` whose partial products stay exact in
+ * doubles (three Long allocations and a 64-bit multiply per record before). `sec` in [0, 2^48).
+ */
+export function toNanos(sec: number, nsec: number): Long {
+  if (!(sec >= 0)) return Long.fromNumber(nsec, true); // before 1970: what unsigned Long math gave
+  const x = Math.floor(sec / TWO_16) * 1e9; // < 2^62 / 2^16: exact
+  const low = (x % TWO_16) * TWO_16 + (sec % TWO_16) * 1e9 + nsec; // < 2^48: exact
+  const hi = Math.floor(x / TWO_16) + Math.floor(low / TWO_32);
+  return Long.fromBits(low % TWO_32 | 0, hi | 0, true);
 }
 
 function toKeyValues(map: FieldMap): KeyValue[] {
@@ -63,19 +73,39 @@ function resourceKey(map: FieldMap): string {
   return key;
 }
 
+/** Same keys with identical (===) values, in any order. */
+function sameFields(a: FieldMap, b: FieldMap): boolean {
+  if (a === b) return true;
+  let n = 0;
+  for (const k in a) {
+    if (a[k] !== b[k]) return false;
+    n++;
+  }
+  for (const _ in b) n--;
+  return n === 0;
+}
+
 /**
  * Builds one LogsData from entries: one ResourceLogs per distinct resource, one ScopeLogs per
  * scope name, records in input order. `observedNanos` is shared (entries of one read).
  */
 export function toLogsData(entries: readonly Entry[], observedNanos: Long): LogsData {
   const resources = new Map<string, { rl: ResourceLogs; scopes: Map<string, ScopeLogs> }>();
+  let lastResource: FieldMap | undefined;
+  let r: { rl: ResourceLogs; scopes: Map<string, ScopeLogs> } | undefined;
   for (const e of entries) {
-    const rk = resourceKey(e.resource);
-    let r = resources.get(rk);
-    if (!r) {
-      r = { rl: { resource: { attributes: toKeyValues(e.resource) }, scopeLogs: [] }, scopes: new Map() };
-      resources.set(rk, r);
+    // Consecutive entries mostly come from one file: a shallow compare with the previous entry's
+    // resource skips building and hashing the key string for them.
+    if (lastResource === undefined || !sameFields(e.resource, lastResource)) {
+      const rk = resourceKey(e.resource);
+      r = resources.get(rk);
+      if (!r) {
+        r = { rl: { resource: { attributes: toKeyValues(e.resource) }, scopeLogs: [] }, scopes: new Map() };
+        resources.set(rk, r);
+      }
+      lastResource = e.resource;
     }
+    if (r === undefined) continue; // unreachable: set on the first entry
     let scope = r.scopes.get(e.scopeName);
     if (!scope) {
       scope = { scope: { name: e.scopeName }, logRecords: [] };

@@ -7,6 +7,7 @@
  * Lines that do not start with "{" pass through untouched (plain-text output is not an error).
  */
 import { canonicalIdKey, extractIds } from '@stitch/correlation';
+import { hexIdToBytes } from '../../../model/values.js';
 import { setTimeMs } from '../entry.js';
 import type { PinoParserConfig } from './config.js';
 import { getField } from './field.js';
@@ -34,8 +35,6 @@ export function pinoSeverity(level: unknown): { number: number; text: string } |
   return undefined;
 }
 
-const HEX32 = /^[0-9a-f]{32}$/;
-const HEX16 = /^[0-9a-f]{16}$/;
 
 /** Builds the operator. */
 export function createPinoParser(c: PinoParserConfig): Operator {
@@ -82,9 +81,20 @@ export function createPinoParser(c: PinoParserConfig): Operator {
         const canonical = canonicalIdKey(key);
         if (canonical !== undefined && ids[canonical] !== undefined) {
           const value = ids[canonical] as string;
-          if (canonical === 'trace_id' && HEX32.test(value)) entry.traceId ??= Uint8Array.from(Buffer.from(value, 'hex'));
-          else if (canonical === 'span_id' && HEX16.test(value)) entry.spanId ??= Uint8Array.from(Buffer.from(value, 'hex'));
-          else attrs[canonical] = value;
+          if (canonical === 'trace_id') {
+            const id = hexIdToBytes(value, 16);
+            if (id !== undefined) {
+              entry.traceId ??= id;
+              continue;
+            }
+          } else if (canonical === 'span_id') {
+            const id = hexIdToBytes(value, 8);
+            if (id !== undefined) {
+              entry.spanId ??= id;
+              continue;
+            }
+          }
+          attrs[canonical] = value;
           continue;
         }
         attrs[key] = v; // invalid IDs stay under their own key, as written
