@@ -51,7 +51,7 @@ export function toNanos(sec: number, nsec: number): Long {
   const x = Math.floor(sec / TWO_16) * 1e9; // < 2^62 / 2^16: exact
   const low = (x % TWO_16) * TWO_16 + (sec % TWO_16) * 1e9 + nsec; // < 2^48: exact
   const hi = Math.floor(x / TWO_16) + Math.floor(low / TWO_32);
-  return Long.fromBits(low % TWO_32 | 0, hi | 0, true);
+  return Long.fromBits((low % TWO_32) | 0, hi | 0, true);
 }
 
 function toKeyValues(map: FieldMap): KeyValue[] {

@@ -35,7 +35,6 @@ export function pinoSeverity(level: unknown): { number: number; text: string } |
   return undefined;
 }
 
-
 /** Builds the operator. */
 export function createPinoParser(c: PinoParserConfig): Operator {
   const from = field(c.parse_from);
