@@ -9,9 +9,11 @@ import type { Entry } from '../entry.js';
 import type { ContainerConfig } from './config.js';
 import type { Emit, LineContext, Operator, OperatorStats } from './operator.js';
 
-const CRI = /^(\S+) (stdout|stderr) ([^ ]*) ?(.*)$/s;
+/** The CRI line format; {@link splitCri} implements it by position and falls back to it. */
+export const CRI = /^(\S+) (stdout|stderr) ([^ ]*) ?(.*)$/s;
 const PATH = /^.*[/\\](?<namespace>[^_]+)_(?<pod>[^_]+)_(?<uid>[a-f0-9-]+)[/\\](?<container>[^._]+)[/\\](?<restart>\d+)\.log$/;
-const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/;
+/** The accepted time format; {@link createTimeParser} implements it by position. */
+export const RFC3339 = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?(Z|[+-]\d{2}:\d{2})$/;
 
 interface Held {
   entry: Entry;
@@ -21,29 +23,136 @@ interface Held {
   sinceMs: number;
 }
 
+/** The value of the `count` decimal digits at s[at…], or -1 when one of them is not a digit. */
+function digits(s: string, at: number, count: number): number {
+  let v = 0;
+  for (let i = at; i < at + count; i++) {
+    const d = s.charCodeAt(i) - 48;
+    if (d < 0 || d > 9) return -1;
+    v = v * 10 + d;
+  }
+  return v;
+}
+
 /**
- * Parses an RFC 3339 time with up to nanoseconds. The seconds of the previous call are cached:
- * consecutive lines of a file share them, which saves the Date.UTC call on most lines.
+ * Parses an RFC 3339 time with up to nanoseconds (`YYYY-MM-DDTHH:MM:SS[.f{1,9}](Z|±HH:MM)`, the
+ * {@link RFC3339} pattern) by character position: a regular expression per line cost ~7% of the
+ * filelog receiver (bench/filelog.mjs). The seconds of the previous call are cached: consecutive
+ * lines of a file share them, which saves the Date.UTC call on most lines.
  */
-function createTimeParser() {
-  let lastPrefix = '';
+export function createTimeParser() {
+  let lastHead = '';
+  let lastZone = '';
   let lastSec = 0;
+  const fail = (s: string): never => {
+    throw new Error(`time ${JSON.stringify(s.slice(0, 40))} is not RFC 3339`);
+  };
   return (s: string): { sec: number; nsec: number } => {
-    const m = RFC3339.exec(s);
-    if (!m) throw new Error(`time ${JSON.stringify(s.slice(0, 40))} is not RFC 3339`);
-    const prefix = s.slice(0, 19) + m[8];
+    const n = s.length;
+    if (
+      n < 20 ||
+      s.charCodeAt(4) !== 45 || // -
+      s.charCodeAt(7) !== 45 ||
+      s.charCodeAt(10) !== 84 || // T
+      s.charCodeAt(13) !== 58 || // :
+      s.charCodeAt(16) !== 58
+    ) {
+      return fail(s);
+    }
+    let i = 19;
+    let nsec = 0;
+    if (s.charCodeAt(i) === 46 /* . */) {
+      const start = ++i;
+      while (i < n && i - start < 9) {
+        const d = s.charCodeAt(i) - 48;
+        if (d < 0 || d > 9) break;
+        nsec = nsec * 10 + d;
+        i++;
+      }
+      if (i === start) return fail(s);
+      for (let k = i - start; k < 9; k++) nsec *= 10;
+    }
+    // Zone: Z, or ±HH:MM, then the end of the string.
+    const zoneStart = i;
+    const z = s.charCodeAt(i);
+    let offset = 0;
+    if (z === 90 /* Z */ && n === i + 1) offset = 0;
+    else if ((z === 43 || z === 45) && n === i + 6 && s.charCodeAt(i + 3) === 58) {
+      const hh = digits(s, i + 1, 2);
+      const mm = digits(s, i + 4, 2);
+      if (hh < 0 || mm < 0) return fail(s);
+      offset = (z === 45 ? -1 : 1) * (hh * 3600 + mm * 60);
+    } else return fail(s);
     let sec: number;
-    if (prefix === lastPrefix) sec = lastSec;
+    if (lastHead !== '' && s.startsWith(lastHead) && s.endsWith(lastZone) && n - zoneStart === lastZone.length) sec = lastSec;
     else {
-      sec = Date.UTC(+m[1], +m[2] - 1, +m[3], +m[4], +m[5], +m[6]) / 1000;
-      const z = m[8];
-      if (z !== 'Z') sec -= (z[0] === '-' ? -1 : 1) * (Number(z.slice(1, 3)) * 3600 + Number(z.slice(4, 6)) * 60);
-      lastPrefix = prefix;
+      const y = digits(s, 0, 4);
+      const mo = digits(s, 5, 2);
+      const d = digits(s, 8, 2);
+      const h = digits(s, 11, 2);
+      const mi = digits(s, 14, 2);
+      const se = digits(s, 17, 2);
+      if (y < 0 || mo < 0 || d < 0 || h < 0 || mi < 0 || se < 0) return fail(s);
+      sec = Date.UTC(y, mo - 1, d, h, mi, se) / 1000 - offset;
+      lastHead = s.slice(0, 19);
+      lastZone = s.slice(zoneStart);
       lastSec = sec;
     }
-    const frac = m[7];
-    return { sec, nsec: frac ? Number((frac + '00000000').slice(0, 9)) : 0 };
+    return { sec, nsec };
   };
+}
+
+/** A CRI line split into its fields; {@link splitCri} reuses one object. */
+export interface CriFields {
+  time: string;
+  stream: string;
+  tag: string;
+  log: string;
+}
+
+const criOut: CriFields = { time: '', stream: '', tag: '', log: '' };
+
+/**
+ * Splits a CRI log line (`<time> <stdout|stderr> <tag> <log>`) as the {@link CRI} pattern does,
+ * by position (the pattern cost ~4% of the filelog receiver); undefined when it does not match.
+ * The returned object is reused by the next call.
+ */
+export function splitCri(line: string): CriFields | undefined {
+  // `\S+ `: the time runs to the first whitespace, which must be a space.
+  let sp = 0;
+  const n = line.length;
+  for (; sp < n; sp++) {
+    const c = line.charCodeAt(sp);
+    if (c === 32 || (c >= 9 && c <= 13)) break; // \s in ASCII
+    if (c > 127) {
+      // Unicode whitespace is rare in a time field: let the pattern decide.
+      const m = CRI.exec(line);
+      if (!m) return undefined;
+      criOut.time = m[1] as string;
+      criOut.stream = m[2] as string;
+      criOut.tag = m[3] as string;
+      criOut.log = m[4] as string;
+      return criOut;
+    }
+  }
+  if (sp === 0 || sp === n || line.charCodeAt(sp) !== 32) return undefined;
+  let stream: string;
+  if (line.startsWith('stdout', sp + 1)) stream = 'stdout';
+  else if (line.startsWith('stderr', sp + 1)) stream = 'stderr';
+  else return undefined;
+  const tagStart = sp + 8;
+  if (tagStart > n || line.charCodeAt(sp + 7) !== 32) return undefined;
+  const tagEnd = line.indexOf(' ', tagStart);
+  criOut.time = line.slice(0, sp);
+  criOut.stream = stream;
+  if (tagEnd === -1) {
+    criOut.tag = line.slice(tagStart);
+    criOut.log = '';
+  } else {
+    criOut.tag = line.slice(tagStart, tagEnd);
+    criOut.log = line.slice(tagEnd + 1);
+  }
+  return criOut;
 }
 
 /** Builds the container parser; `receiverMaxLogSize` applies when the operator's own is 0. */
@@ -103,16 +212,16 @@ export function createContainerParser(c: ContainerConfig, receiverMaxLogSize: nu
         log = partial ? d.log : d.log.slice(0, d.log.length - 1);
         if (typeof d.stream === 'string') attrs['log.iostream'] = d.stream;
       } else {
-        const m = CRI.exec(line);
+        const m = splitCri(line);
         if (!m) throw new Error('line is neither docker JSON nor a CRI log line');
-        if (c.format === 'containerd' && !m[1].endsWith('Z')) throw new Error('containerd time must end in Z');
-        const t = parseTime(m[1]);
+        if (c.format === 'containerd' && !m.time.endsWith('Z')) throw new Error('containerd time must end in Z');
+        const t = parseTime(m.time);
         entry.timeSec = t.sec;
         entry.timeNsec = t.nsec;
-        attrs['log.iostream'] = m[2];
-        attrs.logtag = m[3];
-        partial = m[3] === 'P';
-        log = m[4];
+        attrs['log.iostream'] = m.stream;
+        attrs.logtag = m.tag;
+        partial = m.tag === 'P';
+        log = m.log;
       }
       if (c.add_metadata_from_filepath) {
         const md = pathMetadata(ctx.filePath);
