@@ -6,20 +6,12 @@
  */
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
-import type protobuf from 'protobufjs';
-import { messageType } from '../../model/proto-root.js';
 import { compressBodySync } from '../../model/remote-write/snappy.js';
 import { type ConvertedLogs, type LokiEntry, type MetadataPair, nanosString } from './convert.js';
 import type { Label } from './labels.js';
+import { encodePushRequest } from './push-encode.js';
 
 const gzip = promisify(gzipCb);
-
-let pushRequestType: protobuf.Type | undefined;
-/** `logproto.PushRequest` from collector/proto/loki/push.proto, looked up on first use. */
-function pushRequest(): protobuf.Type {
-  pushRequestType ??= messageType('logproto.PushRequest');
-  return pushRequestType;
-}
 
 /** A stream's slice of entries inside one request. */
 export interface PlannedStream {
@@ -117,19 +109,9 @@ export async function encodeRequest(plan: PlannedRequest, options: EncodeOptions
   };
 }
 
-/** The uncompressed `logproto.PushRequest` bytes of a planned request. */
+/** The uncompressed `logproto.PushRequest` bytes of a planned request (hand-written encoder, ./push-encode.ts). */
 export function encodeProtobuf(plan: PlannedRequest): Uint8Array {
-  const streams = plan.streams.map((s) => ({
-    labels: s.selector,
-    entries: s.entries.map((e) => ({
-      timestamp: { seconds: e.sec, nanos: e.nanos },
-      line: e.line,
-      structuredMetadata: allMetadata(e),
-    })),
-  }));
-  return pushRequest()
-    .encode({ streams } as unknown as protobuf.Message)
-    .finish();
+  return encodePushRequest(plan);
 }
 
 /** Loki's JSON push body of a planned request. */
