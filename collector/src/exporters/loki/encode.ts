@@ -4,8 +4,10 @@
  * JSON push format (`{"streams":[{"stream":{…},"values":[["<ns>","line",{…}]]}]}`), optionally
  * gzipped.
  */
+
 import { promisify } from 'node:util';
 import { gzip as gzipCb } from 'node:zlib';
+import { EncodeArena } from '../../internal/encode-arena.js';
 import { compressBodySync } from '../../model/remote-write/snappy.js';
 import { type ConvertedLogs, type LokiEntry, type MetadataPair, nanosString } from './convert.js';
 import type { Label } from './labels.js';
@@ -90,12 +92,15 @@ export interface EncodeOptions {
   readonly gzip: boolean;
 }
 
+const arena = new EncodeArena();
+
 /** Encodes one planned request. */
 export async function encodeRequest(plan: PlannedRequest, options: EncodeOptions): Promise<EncodedRequest> {
   let body: Uint8Array;
   if (options.encoding === 'protobuf') {
     // Loki reads the body with snappy's block format (golang/snappy Decode), never the framed one.
-    body = compressBodySync(encodeProtobuf(plan));
+    // Encoded into reused memory and compressed right away: no uncompressed body per request.
+    body = compressBodySync(encodePushRequest(plan, arena.start()));
   } else {
     body = Buffer.from(encodeJson(plan));
   }

@@ -23,6 +23,7 @@
  * carry the same array its encoded fields are copied from the previous entry's bytes instead of
  * being encoded again. Not reentrant (module-level scratch state); encoding is synchronous.
  */
+import type { BodyAllocator } from '../../internal/encode-arena.js';
 import type { LokiEntry, MetadataPair } from './convert.js';
 import type { PlannedRequest } from './encode.js';
 
@@ -276,7 +277,7 @@ function writeStream(selector: string, entries: readonly LokiEntry[]): void {
  * selector) and their entries (timestamp, line, structured metadata `meta` then `shared`), the
  * same bytes protobufjs writes for that message.
  */
-export function encodePushRequest(plan: PlannedRequest): Buffer {
+export function encodePushRequest(plan: PlannedRequest, alloc: BodyAllocator = Buffer.allocUnsafe): Buffer {
   if (st.sizes.length > 1 << 20) st.sizes = new Int32Array(1024); // don't pin a huge array after one giant request
   st.sizeCount = 0;
   st.sizeRead = 0;
@@ -291,7 +292,7 @@ export function encodePushRequest(plan: PlannedRequest): Buffer {
     total += 1 + varint32Len(n) + n;
   }
   st.shared = undefined;
-  st.buf = Buffer.allocUnsafe(total);
+  st.buf = alloc(total);
   st.pos = 0;
   for (let i = 0; i < streams.length; i++) {
     const s = streams[i];

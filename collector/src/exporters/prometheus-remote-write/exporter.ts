@@ -19,10 +19,10 @@ import { sendingQueueSchema } from '../../exporterhelper/config.js';
 import { createExporterHelper, type ExporterHelper } from '../../exporterhelper/exporter-helper.js';
 import { fileStorageConfigSchema } from '../../extensions/file-storage/config.js';
 import { createFileStorage } from '../../extensions/file-storage/extension.js';
+import { EncodeArena } from '../../internal/encode-arena.js';
 import { loadClientTls } from '../../internal/http-server/tls.js';
 import { otlpMetricsSource } from '../../model/otlp-metrics/source.js';
 import {
-  EncodeArena,
   type EncodedRequest,
   encodeSampleSeries,
   encodeScannedSeries,

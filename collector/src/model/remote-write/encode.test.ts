@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
+import { EncodeArena } from '../../internal/encode-arena.js';
 import { decodeWriteRequest, WRITE_REQUEST_TYPE } from './decode.js';
-import { EncodeArena, encodedSeriesSize, encodeWriteRequest, encodeWriteRequests } from './encode.js';
+import { encodedSeriesSize, encodeWriteRequest, encodeWriteRequests } from './encode.js';
 import { compressBodySync, decompressBody, decompressBodySync, snappyDeclaredLength } from './snappy.js';
 import {
   isStaleNaN,
