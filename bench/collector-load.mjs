@@ -24,6 +24,9 @@
  *     [--labels 8] [--label-bytes 16] [--concurrency 4] [--rate 0] [--lines 300000] [--compare]
  *     [--node-options "--cpu-prof --cpu-prof-dir=/tmp/prof"] [--target-log /tmp/target.log]
  *
+ * The target runs with the DaemonSet's NODE_OPTIONS (read from deploy/kubernetes/base/daemonset.yaml:
+ * heap limits that hold RSS down, as deployed); `--node-options` replaces them ('' for none).
+ *
  * Prints per scenario and target: accepted and delivered items/s, p99 request latency, the
  * target's CPU seconds, items per CPU-second and peak RSS; writes bench/results/collector-load-*.json.
  */
@@ -55,7 +58,7 @@ const { values } = parseArgs({
     rate: { type: 'string', default: '0' },
     lines: { type: 'string', default: '300000' },
     compare: { type: 'boolean', default: false },
-    'node-options': { type: 'string', default: '' },
+    'node-options': { type: 'string' },
     'target-log': { type: 'string', default: '' },
   },
 });
@@ -70,6 +73,15 @@ const load = {
   rate: Number(values.rate),
 };
 const report = createReport('collector-load');
+/** The NODE_OPTIONS the DaemonSet gives the collector (so the target runs as deployed). */
+function daemonSetNodeOptions() {
+  const manifest = readFileSync(new URL('../deploy/kubernetes/base/daemonset.yaml', import.meta.url), 'utf8');
+  const m = /- name: NODE_OPTIONS\s+value: (.+)/.exec(manifest);
+  if (!m) throw new Error('deploy/kubernetes/base/daemonset.yaml: no NODE_OPTIONS value found');
+  return m[1].trim();
+}
+const targetNodeOptions = values['node-options'] ?? daemonSetNodeOptions();
+console.error(`collector-load: stitch runs with NODE_OPTIONS-equivalent flags: ${targetNodeOptions || '(none)'}`);
 const STITCH = fileURLToPath(new URL('../collector/dist/cli/main.js', import.meta.url));
 const DEFAULT_CONFIG = fileURLToPath(new URL('../collector/config/default.yaml', import.meta.url));
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
@@ -121,7 +133,7 @@ async function startStitch(yaml, env = {}) {
   const dir = mkdtempSync(join(tmpdir(), 'stitch-bench-'));
   const file = join(dir, 'config.yaml');
   writeFileSync(file, yaml);
-  const nodeArgs = values['node-options'] ? values['node-options'].split(' ') : [];
+  const nodeArgs = targetNodeOptions ? targetNodeOptions.split(' ') : [];
   const child = spawn(process.execPath, [...nodeArgs, STITCH, 'collect', '--config', file], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

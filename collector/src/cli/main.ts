@@ -10,6 +10,7 @@ import { readFileSync, realpathSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { parseArgs } from 'node:util';
 import { StitchError } from '../errors.js';
+import { useLargeHeapGrowingFactor } from '../service/heap-growth.js';
 import { holdYoungGenerationWhileStarting } from '../service/startup-heap.js';
 
 // Each command imports what it needs when it runs (config, registry, runtime, dashboards, …):
@@ -85,6 +86,7 @@ async function validate(files: string[]): Promise<number> {
 
 async function collect(files: string[], shutdownTimeout: string | undefined): Promise<number> {
   const releaseHeap = holdYoungGenerationWhileStarting();
+  useLargeHeapGrowingFactor();
   const [{ formatProblem }, { parseDuration }, { DEFAULT_SHUTDOWN_TIMEOUT_MS, startCollector }] = await Promise.all([
     import('../config/index.js'),
     import('../config/schema.js'),
