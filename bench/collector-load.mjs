@@ -13,6 +13,8 @@
  *                     the same with the batch processor (defaults) in front of the exporter,
  *                     from 4x --concurrency senders
  *   otlp-logs-loki    OTLP/HTTP protobuf logs → otlp receiver → loki exporter
+ *   otlp-logs-loki-k8s  the same with k8sattributes (pods associated by k8s.pod.name and
+ *                     k8s.namespace.name, against the API server stand-in with 2000 other pods)
  *   filelog-loki      kubelet-layout container log files (pino JSON lines) → filelog → loki
  *   filelog-loki-k8s  the same with k8sattributes (against the API server stand-in of test/helpers)
  *   idle              `stitch collect` on the embedded default config, no traffic: RSS
@@ -46,7 +48,7 @@ const { values } = parseArgs({
     scenarios: {
       type: 'string',
       default:
-        'rw-relay,rw-relay-batch,otlp-http-rw,otlp-http-rw-batch,otlp-grpc-rw,otlp-logs-loki,filelog-loki,filelog-loki-k8s,idle',
+        'rw-relay,rw-relay-batch,otlp-http-rw,otlp-http-rw-batch,otlp-grpc-rw,otlp-logs-loki,otlp-logs-loki-k8s,filelog-loki,filelog-loki-k8s,idle',
     },
     seconds: { type: 'string', default: '15' },
     warmup: { type: 'string', default: '5' },
@@ -239,7 +241,72 @@ const LOKI_QUEUE = `
     sending_queue:
       queue_size: 64`;
 
-async function stitchConfig(name, sinkPort) {
+/**
+ * The Kubernetes API server stand-in of test/helpers with `pods` plus 2000 other pods on other
+ * nodes, and a kubeconfig for it in `dir`.
+ */
+async function startKubeStandIn(dir, addPods) {
+  const { startKubeApiServer } = await import('../test/helpers/kube-apiserver.ts');
+  const api = await startKubeApiServer({ token: 'bench-token' });
+  const pods = addPods(api);
+  api.seedPods(
+    Array.from({ length: 2000 }, (_, i) => ({ name: `filler-${i}`, namespace: 'bulk', node: `node-${(i % 50) + 10}` })),
+  );
+  const kubeconfig = join(dir, 'kubeconfig');
+  writeFileSync(
+    kubeconfig,
+    `apiVersion: v1
+kind: Config
+clusters:
+- name: stand-in
+  cluster: { server: "${api.url}", insecure-skip-tls-verify: true }
+users:
+- name: collector
+  user: { token: bench-token }
+contexts:
+- name: bench
+  context: { cluster: stand-in, user: collector }
+current-context: bench
+`,
+  );
+  return { api, pods, kubeconfig };
+}
+
+/**
+ * The share of resources k8sattributes matched to a pod, from the target's self-metrics: proves
+ * the k8s scenarios measured real association work, not misses.
+ */
+async function k8sHitRatio(selfPort) {
+  const text = await (await fetch(`http://127.0.0.1:${selfPort}/metrics`)).text();
+  let hit = 0;
+  let all = 0;
+  for (const m of text.matchAll(/^stitch_processor_k8sattributes_associations_total\{([^}]*)\} (\S+)$/gm)) {
+    const n = Number(m[2]);
+    all += n;
+    if (/result="hit"/.test(m[1])) hit += n;
+  }
+  return all === 0 ? 0 : hit / all;
+}
+
+/** The k8sattributes processor block (under `processors:`) for the stand-in, on node-a. */
+function k8sAttributesYaml(kubeconfig, associationSources) {
+  return `
+  k8sattributes:
+    auth_type: kubeConfig
+    kube_config_path: ${kubeconfig}
+    filter:
+      node_from_env_var: K8S_NODE_NAME
+    extract:
+      metadata: [k8s.namespace.name, k8s.pod.name, k8s.pod.uid, k8s.deployment.name, k8s.node.name]
+      labels:
+        - tag_name: team
+          key: team
+          from: namespace
+    pod_association:
+      - sources: [${associationSources.map((n) => `{ from: resource_attribute, name: ${n} }`).join(', ')}]`;
+}
+
+async function stitchConfig(name, sinkPort, kubeconfig) {
   // `<scenario>-batch`: the same with the batch processor (defaults) in front of the exporter.
   const batched = name.endsWith('-batch');
   const scenario = batched ? name.slice(0, -'-batch'.length) : name;
@@ -257,6 +324,7 @@ async function stitchConfig(name, sinkPort) {
     endpoint: http://127.0.0.1:${sinkPort}/api/v1/write${EXPORTER_QUEUE}`;
   if (scenario === 'rw-relay') {
     return {
+      selfPort,
       url: `http://127.0.0.1:${inPort}/api/v1/write`,
       yaml: `receivers:
   prometheusremotewrite:
@@ -276,6 +344,7 @@ service:${telemetry}
         endpoint: 127.0.0.1:${inPort}`;
   if (scenario === 'otlp-http-rw' || grpc) {
     return {
+      selfPort,
       url: grpc ? `http://127.0.0.1:${inPort}` : `http://127.0.0.1:${inPort}/v1/metrics`,
       yaml: `receivers:${otlp}
 exporters:${rw}${processors}
@@ -285,15 +354,18 @@ service:${telemetry}
 `,
     };
   }
+  const k8s = scenario === 'otlp-logs-loki-k8s';
   return {
+    selfPort,
     url: `http://127.0.0.1:${inPort}/v1/logs`,
     yaml: `receivers:${otlp}
+processors:${k8s ? k8sAttributesYaml(kubeconfig, ['k8s.pod.name', 'k8s.namespace.name']) : ' {}'}
 exporters:
   loki:
     endpoint: http://127.0.0.1:${sinkPort}/loki/api/v1/push${LOKI_QUEUE}
 service:${telemetry}
   pipelines:
-    logs: { receivers: [otlp], exporters: [loki] }
+    logs: { receivers: [otlp], processors: [${k8s ? 'k8sattributes' : ''}], exporters: [loki] }
 `,
   };
 }
@@ -325,22 +397,41 @@ async function pushScenario(scenario, target) {
   const { child: sink, first } = await forkHelper('./lib/sink.mjs', [], 'port');
   let t;
   let url;
+  let kube;
+  let selfPort;
+  const dir = mkdtempSync(join(tmpdir(), 'stitch-bench-kube-'));
+  // The same senders as otlp-logs-loki; each one's pod (resource k8s.pod.name / k8s.namespace.name
+  // of bench/lib/loadgen.mjs) exists in the stand-in.
+  const concurrency = scenario.endsWith('-batch') ? load.concurrency * 4 : load.concurrency;
   try {
     if (target === 'vmagent') {
       t = await startVmagent(`http://127.0.0.1:${first.port}/api/v1/write`);
       url = t.url;
     } else {
-      const c = await stitchConfig(scenario, first.port);
-      t = await startStitch(c.yaml);
+      if (scenario === 'otlp-logs-loki-k8s') {
+        kube = await startKubeStandIn(dir, (api) => {
+          api.put('namespaces', { metadata: { name: 'production', labels: { team: 'payments' } } });
+          for (let slot = 0; slot < concurrency; slot++) {
+            api.addPod({ name: `bench-7d9f8b6c5-${slot}`, namespace: 'production', node: 'node-a', ip: `10.1.0.${slot + 1}` });
+          }
+        });
+      }
+      const c = await stitchConfig(scenario, first.port, kube?.kubeconfig);
+      t = await startStitch(c.yaml, { K8S_NODE_NAME: 'node-a' });
       url = c.url;
+      selfPort = c.selfPort;
     }
-    const kind = { 'rw-relay': 'rw', 'otlp-http-rw': 'otlp-http', 'otlp-grpc-rw': 'otlp-grpc', 'otlp-logs-loki': 'otlp-logs' }[
-      scenario.replace(/-batch$/, '')
-    ];
+    const kind = {
+      'rw-relay': 'rw',
+      'otlp-http-rw': 'otlp-http',
+      'otlp-grpc-rw': 'otlp-grpc',
+      'otlp-logs-loki': 'otlp-logs',
+      'otlp-logs-loki-k8s': 'otlp-logs',
+    }[scenario.replace(/-batch$/, '')];
     // With batch, a sender's request is answered once its batch is delivered (backpressure), so
     // four senders of 1000 points would only ever fill a batch (8192) by its 200 ms timeout: the
-    // batched scenarios use four times the senders, the many-clients shape batching is for.
-    const concurrency = scenario.endsWith('-batch') ? load.concurrency * 4 : load.concurrency;
+    // batched scenarios use four times the senders (`concurrency` above), the many-clients shape
+    // batching is for.
     const { child: gen } = await forkHelper(
       './lib/loadgen.mjs',
       [JSON.stringify({ ...load, concurrency, kind, target: url })],
@@ -355,14 +446,18 @@ async function pushScenario(scenario, target) {
       const [g, s1] = await Promise.all([ask(gen, 'report'), ask(sink, 'count')]);
       const m = w.stop();
       const delta = { samples: s1.samples - s0.samples, lines: s1.lines - s0.lines };
-      const unit = scenario === 'otlp-logs-loki' ? 'lines' : 'samples';
-      return emitLoad(`${scenario.replaceAll('-', '_')}_${target}`, g, delta, m, unit);
+      const unit = scenario.startsWith('otlp-logs-loki') ? 'lines' : 'samples';
+      const prefix = `${scenario.replaceAll('-', '_')}_${target}`;
+      if (kube) report.emit(`${prefix}_k8s_pod_hit_ratio`, await k8sHitRatio(selfPort), 'of resources');
+      return emitLoad(prefix, g, delta, m, unit);
     } finally {
       gen.kill('SIGKILL');
     }
   } finally {
     await t?.stop();
     sink.kill('SIGKILL');
+    await kube?.api.close();
+    rmSync(dir, { recursive: true, force: true });
   }
 }
 
@@ -389,20 +484,20 @@ async function filelogScenario(withK8s) {
   const total = Number(values.lines);
   const podsN = 20;
   const root = mkdtempSync(join(tmpdir(), 'stitch-bench-pods-'));
-  let api;
-  const pods = [];
+  let kube;
+  let pods = [];
   if (withK8s) {
-    const { startKubeApiServer } = await import('../test/helpers/kube-apiserver.ts');
-    api = await startKubeApiServer({ token: 'bench-token' });
-    api.put('namespaces', { metadata: { name: 'shop', labels: { team: 'payments' } } });
-    for (let d = 0; d < podsN / 2; d++) {
-      pods.push(
-        ...api.addDeployment({ namespace: 'shop', name: `svc-${d}`, node: 'node-a', ips: [`10.0.${d}.1`, `10.0.${d}.2`] }),
-      );
-    }
-    api.seedPods(
-      Array.from({ length: 2000 }, (_, i) => ({ name: `filler-${i}`, namespace: 'bulk', node: `node-${(i % 50) + 10}` })),
-    );
+    kube = await startKubeStandIn(root, (api) => {
+      api.put('namespaces', { metadata: { name: 'shop', labels: { team: 'payments' } } });
+      const added = [];
+      for (let d = 0; d < podsN / 2; d++) {
+        added.push(
+          ...api.addDeployment({ namespace: 'shop', name: `svc-${d}`, node: 'node-a', ips: [`10.0.${d}.1`, `10.0.${d}.2`] }),
+        );
+      }
+      return added;
+    });
+    pods = kube.pods;
   } else {
     for (let p = 0; p < podsN; p++) {
       pods.push({
@@ -428,40 +523,7 @@ async function filelogScenario(withK8s) {
   const expected = perPod * podsN;
   const { child: sink, first } = await forkHelper('./lib/sink.mjs', [], 'port');
   const selfPort = await freePort();
-  const k8s = withK8s
-    ? `
-  k8sattributes:
-    auth_type: kubeConfig
-    kube_config_path: ${join(root, 'kubeconfig')}
-    filter:
-      node_from_env_var: K8S_NODE_NAME
-    extract:
-      metadata: [k8s.namespace.name, k8s.pod.name, k8s.pod.uid, k8s.deployment.name, k8s.node.name]
-      labels:
-        - tag_name: team
-          key: team
-          from: namespace
-    pod_association:
-      - sources: [{ from: resource_attribute, name: k8s.pod.uid }]`
-    : '';
-  if (withK8s) {
-    writeFileSync(
-      join(root, 'kubeconfig'),
-      `apiVersion: v1
-kind: Config
-clusters:
-- name: stand-in
-  cluster: { server: "${api.url}", insecure-skip-tls-verify: true }
-users:
-- name: collector
-  user: { token: bench-token }
-contexts:
-- name: bench
-  context: { cluster: stand-in, user: collector }
-current-context: bench
-`,
-    );
-  }
+  const k8s = withK8s ? k8sAttributesYaml(kube.kubeconfig, ['k8s.pod.uid']) : '';
   const yaml = `receivers:
   filelog:
     include: [${root}/*/*/*.log]
@@ -499,10 +561,11 @@ service:
     report.emit(`${prefix}_lines_per_cpu_second`, Math.round(got / Math.max(m.cpuSeconds, 0.01)), 'lines/cpu-s');
     report.emit(`${prefix}_peak_rss_mib`, m.peakRss / 2 ** 20, 'MiB');
     if (got < expected) report.emit(`${prefix}_undelivered_lines`, expected - got, 'lines');
+    if (kube) report.emit(`${prefix}_k8s_pod_hit_ratio`, await k8sHitRatio(selfPort), 'of resources');
   } finally {
     await t?.stop();
     sink.kill('SIGKILL');
-    await api?.close();
+    await kube?.api.close();
     rmSync(root, { recursive: true, force: true });
   }
 }
