@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { StitchError } from '../errors.js';
 import { countItems } from './count.js';
 import { decodeRequest, decodeStatus, encodeRequest, encodeResponse, encodeStatus } from './otlp-codec.js';
+import { messageType } from './proto-root.js';
 
 const TRACE_ID = '5b8efff798038103d269b633813fc60c';
 const SPAN_ID = 'eee19b7ec3c1b174';
@@ -73,6 +74,19 @@ describe('OTLP codec', () => {
     expect(encodeResponse('logs', 'protobuf').length).toBe(0);
     const status = encodeStatus({ code: 8, message: 'slow down', retryAfterMs: 1500 }, 'protobuf');
     expect(decodeStatus(status, 'protobuf')).toEqual({ code: 8, message: 'slow down', retryAfterMs: 1500 });
+  });
+});
+
+describe('protobuf oneofs', () => {
+  it('keeps the last member of a oneof read, and only the members present', () => {
+    const anyValue = messageType('opentelemetry.proto.common.v1.AnyValue');
+    const both = Buffer.concat([anyValue.encode({ stringValue: 'a' }).finish(), anyValue.encode({ intValue: 5 }).finish()]);
+    const last = anyValue.decode(both) as unknown as Record<string, unknown>;
+    expect(Object.keys(last)).toEqual(['intValue']);
+    expect(String(last.intValue)).toBe('5');
+    const one = anyValue.decode(anyValue.encode({ boolValue: true }).finish()) as unknown as Record<string, unknown>;
+    expect(Object.keys(one)).toEqual(['boolValue']);
+    expect(one.value).toBe('boolValue');
   });
 });
 

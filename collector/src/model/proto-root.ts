@@ -22,6 +22,25 @@ const FILES = [
   'loki/push.proto',
 ];
 
+/**
+ * A oneof's virtual-field setter that deletes only the members actually present. protobufjs'
+ * own setter (its decoder assigns `m.value = "stringValue"` after every oneof member) runs
+ * `delete` on each other member, present or not: a runtime call per member, six per AnyValue,
+ * ~7% of the collector's CPU on OTLP logs → Loki. Same semantics: the last member read wins.
+ * Installed as `protobuf.util.oneOfSetter` before any message constructor is generated (the
+ * accessors protobufjs defines are not configurable afterwards); it is process-wide, which is
+ * harmless as the behaviour is the same.
+ */
+function presentOnlyOneofSetter(members: readonly string[]): (this: Record<string, unknown>, name: string) => void {
+  return function setOneof(name) {
+    for (let i = 0; i < members.length; i++) {
+      const m = members[i] as string;
+      if (m !== name && Object.hasOwn(this, m)) delete this[m];
+    }
+  };
+}
+(protobuf.util as unknown as { oneOfSetter: typeof presentOnlyOneofSetter }).oneOfSetter = presentOnlyOneofSetter;
+
 function load(): protobuf.Root {
   const root = new protobuf.Root();
   root.resolvePath = (_origin, target) => (target.startsWith('/') ? target : protoDir + target);
