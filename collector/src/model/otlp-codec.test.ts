@@ -90,6 +90,19 @@ describe('protobuf oneofs', () => {
   });
 });
 
+describe('protobuf strings', () => {
+  it('decodes UTF-8 natively from Buffers, a real U+FFFD included, and rejects invalid UTF-8 either way', () => {
+    const keyValue = messageType('opentelemetry.proto.common.v1.KeyValue');
+    const text = 'wörld \uFFFD 日本 🙂';
+    const ok = Buffer.from(keyValue.encode({ key: 'héllo', value: { stringValue: text } }).finish());
+    expect(keyValue.toObject(keyValue.decode(ok))).toEqual({ key: 'héllo', value: { stringValue: text } });
+    const bad = Buffer.from(ok);
+    bad[bad.indexOf(Buffer.from('ö')) + 1] = 0xff;
+    expect(() => keyValue.decode(bad)).toThrow(/utf-8/i);
+    expect(() => keyValue.decode(new Uint8Array(bad))).toThrow(/utf-8/i); // protobufjs' own Reader
+  });
+});
+
 describe('protobuf ID lengths', () => {
   // ExportTraceServiceRequest{resource_spans{scope_spans{spans{trace_id: n bytes, span_id: 8}}}}
   const spanWithTraceId = (n: number) => {
