@@ -1,6 +1,7 @@
 import type protobuf from 'protobufjs';
 import { describe, expect, it } from 'vitest';
 import { messageType } from '../../model/proto-root.js';
+import { seededRandom as prng } from '../../testing/random.js';
 import type { LokiEntry, MetadataPair } from './convert.js';
 import { encodeProtobuf, type PlannedRequest, type PlannedStream } from './encode.js';
 import { encodePushRequest } from './push-encode.js';
@@ -37,18 +38,6 @@ function expected(plan: PlannedRequest) {
 
 function decode(bytes: Uint8Array) {
   return PushRequest.toObject(PushRequest.decode(bytes), { longs: Number, defaults: true, arrays: true });
-}
-
-/** mulberry32: small, seeded, so a failing seed replays. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 // 1-, 2-, 3- and 4-byte UTF-8 (the last ones surrogate pairs in UTF-16).

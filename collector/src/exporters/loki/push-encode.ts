@@ -24,6 +24,7 @@
  * being encoded again. Not reentrant (module-level scratch state); encoding is synchronous.
  */
 import type { BodyAllocator } from '../../internal/encode-arena.js';
+import { SHORT_STRING, utf8Length, varint32Len, varint64Len } from '../../internal/proto-wire.js';
 import type { LokiEntry, MetadataPair } from './convert.js';
 import type { PlannedRequest } from './encode.js';
 
@@ -40,9 +41,6 @@ const T_TS_SECONDS = 1 << 3;
 const T_TS_NANOS = 2 << 3;
 
 const TWO_32 = 4294967296;
-
-/** Strings shorter than this are measured and (when ASCII) copied by a JS loop; longer ones natively. */
-const SHORT_STRING = 24;
 
 /**
  * Encoder state, one object rather than module-level `let`s (V8 optimises property access on a
@@ -84,42 +82,6 @@ function pushSize(n: number): number {
   st.sizes[i] = n;
   st.sizeCount = i + 1;
   return i;
-}
-
-/** Bytes of a uint32 varint. */
-function varint32Len(n: number): number {
-  return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5;
-}
-
-/** Bytes of an int64 varint of a safe integer (negative numbers take 10 bytes). */
-function varint64Len(n: number): number {
-  if (n < 0) return 10;
-  if (n < 0x10000000) return varint32Len(n);
-  if (n < 34359738368) return 5; // 2^35
-  if (n < 4398046511104) return 6; // 2^42
-  if (n < 562949953421312) return 7; // 2^49
-  return 8; // up to 2^56 > MAX_SAFE_INTEGER
-}
-
-/** UTF-8 byte length without allocating (a lone surrogate counts 3, as U+FFFD). */
-function utf8Length(s: string): number {
-  const n = s.length;
-  // Past a few characters Node's native byte count (a V8 fast API call) beats a JS loop.
-  if (n >= SHORT_STRING) return Buffer.byteLength(s, 'utf8');
-  let bytes = n;
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) bytes += 1;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        bytes += 2; // a surrogate pair is 4 bytes for 2 UTF-16 units
-        i++;
-      } else bytes += 2; // lone surrogate → U+FFFD (3 bytes)
-    } else bytes += 2;
-  }
-  return bytes;
 }
 
 /** A non-empty string field's bytes (tag, length, UTF-8); its UTF-8 length is kept for pass 2. */

@@ -23,6 +23,7 @@ import type { KeyValue, Metric, MetricsData, NumberDataPoint } from '../../model
 import { batchConfigSchema } from '../../processors/batch/config.js';
 import { createBatchProcessor } from '../../processors/batch/processor.js';
 import { testHost, testSettings } from '../../testing/index.js';
+import { seededPicker as rng } from '../../testing/random.js';
 import { prometheusRemoteWriteConfigSchema } from './config.js';
 import { createPrometheusRemoteWriteExporter, seriesHash } from './exporter.js';
 import { createOtlpTranscoder } from './otlp-transcode.js';
@@ -30,20 +31,6 @@ import { createTranslator, type TranslateOptions } from './translate.js';
 
 const T = 1_700_000_000_000;
 
-/** mulberry32: seeded, so a failing case replays. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1));
-  const pick = <T>(xs: readonly T[]): T => xs[int(0, xs.length - 1)] as T;
-  return { next, int, pick };
-}
 type Rng = ReturnType<typeof rng>;
 
 const METRIC_NAMES = ['http.server.requests', 'queue.depth', 'process.cpu.time', 'jobs_total', 'reconcile.duration', 'x'];

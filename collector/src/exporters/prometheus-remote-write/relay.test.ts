@@ -19,25 +19,11 @@ import { createBatchProcessor } from '../../processors/batch/processor.js';
 import { prometheusRemoteWriteReceiverConfigSchema } from '../../receivers/prometheus-remote-write/config.js';
 import { createPrometheusRemoteWriteReceiver } from '../../receivers/prometheus-remote-write/receiver.js';
 import { testHost, testSettings } from '../../testing/index.js';
+import { seededPicker as rng } from '../../testing/random.js';
 import { prometheusRemoteWriteConfigSchema } from './config.js';
 import { createPrometheusRemoteWriteExporter } from './exporter.js';
 
 const T = 1_700_000_000_000;
-
-/** mulberry32: seeded, so a failing case replays. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1));
-  const pick = <T>(xs: readonly T[]): T => xs[int(0, xs.length - 1)] as T;
-  return { next, int, pick };
-}
 
 const NAMES = ['http_requests_total', 'up', 'foo__bar', '_leading', 'mem_bytes', 'x:y', 'latency_seconds_bucket'];
 const LABEL_NAMES = ['job', 'instance', 'method', 'route', 'a.b', 'a_b', '__meta_x', '9lives', 'le', 'service_name', 'code'];

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EncodeArena } from '../../internal/encode-arena.js';
+import { seededPicker as rng } from '../../testing/random.js';
 import { decodeWriteRequest, WRITE_REQUEST_TYPE } from './decode.js';
 import { encodedSeriesSize, encodeWriteRequest, encodeWriteRequests } from './encode.js';
 import { compressBodySync, decompressBody, decompressBodySync, snappyDeclaredLength } from './snappy.js';
@@ -13,21 +14,6 @@ import {
   type TimeSeries,
   type WriteRequest,
 } from './types.js';
-
-/** mulberry32: a small seeded PRNG so a failing case can be replayed from its seed. */
-function rng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1));
-  const pick = <T>(xs: readonly T[]): T => xs[int(0, xs.length - 1)] as T;
-  return { next, int, pick };
-}
 
 const ALPHABETS = ['abcdefghijklmnopqrstuvwxyz_', 'ÄÖÜßé€', '日本語', '😀🚀', 'x'];
 

@@ -12,6 +12,7 @@
  * written even when zero. Not reentrant (module-level scratch state); encoding is synchronous.
  */
 import type { BodyAllocator } from '../../internal/encode-arena.js';
+import { utf8Length, varint32Len, varint64Len } from '../../internal/proto-wire.js';
 import type { ScannedWriteRequest } from './scan.js';
 import type { BucketSpan, Exemplar, Label, MetricMetadata, NativeHistogram, Sample, TimeSeries, WriteRequest } from './types.js';
 
@@ -69,45 +70,9 @@ const st: EncoderState = { sizes: [], sizeRead: 0, buf: Buffer.alloc(0), pos: 0 
 
 // ---- st.sizes ----
 
-/** Bytes of a uint32 varint. */
-function varint32Len(n: number): number {
-  return n < 0x80 ? 1 : n < 0x4000 ? 2 : n < 0x200000 ? 3 : n < 0x10000000 ? 4 : 5;
-}
-
-/** Bytes of an int64 varint of a safe integer (negative numbers take 10 bytes). */
-function varint64Len(n: number): number {
-  if (n < 0) return 10;
-  if (n < 0x10000000) return varint32Len(n);
-  if (n < 34359738368) return 5; // 2^35
-  if (n < 4398046511104) return 6; // 2^42
-  if (n < 562949953421312) return 7; // 2^49
-  return 8; // up to 2^56 > MAX_SAFE_INTEGER
-}
-
 /** zigzag of a safe integer (sint64), as a non-negative number. */
 function zigzag64(n: number): number {
   return n >= 0 ? n * 2 : -n * 2 - 1;
-}
-
-/** UTF-8 byte length without allocating; the ASCII loop is the common case for labels. */
-function utf8Length(s: string): number {
-  const n = s.length;
-  // Past a few characters Node's native byte count (a V8 fast API call) beats a JS loop.
-  if (n >= 24) return Buffer.byteLength(s, 'utf8');
-  let bytes = n;
-  for (let i = 0; i < n; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 0x80) continue;
-    if (c < 0x800) bytes += 1;
-    else if (c >= 0xd800 && c <= 0xdbff && i + 1 < n) {
-      const d = s.charCodeAt(i + 1);
-      if (d >= 0xdc00 && d <= 0xdfff) {
-        bytes += 2; // a surrogate pair is 4 bytes for 2 UTF-16 units
-        i++;
-      } else bytes += 2; // lone surrogate → U+FFFD (3 bytes)
-    } else bytes += 2;
-  }
-  return bytes;
 }
 
 function lenField(size: number): number {

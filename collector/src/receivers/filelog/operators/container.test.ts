@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { seededRandom as rng } from '../../../testing/random.js';
 import { CRI, createTimeParser, RFC3339, splitCri } from './container.js';
 
 /** The regex-based parse the position-based one replaces (the reference). */
@@ -9,17 +10,6 @@ function referenceTime(s: string): { sec: number; nsec: number } | undefined {
   const z = m[8]!;
   if (z !== 'Z') sec -= (z[0] === '-' ? -1 : 1) * (Number(z.slice(1, 3)) * 3600 + Number(z.slice(4, 6)) * 60);
   return { sec, nsec: m[7] ? Number(`${m[7]}00000000`.slice(0, 9)) : 0 };
-}
-
-function rng(seed: number) {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 describe('container operator parsing by position', () => {
