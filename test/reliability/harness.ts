@@ -14,6 +14,7 @@ import { decodeWriteRequest } from '../../collector/src/model/remote-write/decod
 import { decompressBody } from '../../collector/src/model/remote-write/snappy.js';
 import type { Signal } from '../../collector/src/model/types.js';
 import { freePort } from '../../collector/src/testing/index.js';
+import { seededRandom } from '../../collector/src/testing/random.js';
 import { runStitch, type StitchProcess, writeConfig } from '../helpers/collector-process.js';
 
 /** The metric every metrics scenario sends: one gauge point per ID, labelled `seq`. */
@@ -297,20 +298,8 @@ export function range(from: number, n: number): number[] {
   return Array.from({ length: n }, (_, i) => from + i);
 }
 
-/**
- * A small seeded PRNG (mulberry32): the fuzz and corpus inputs are the same on every run, so a
- * failure reproduces. Returns floats in [0, 1).
- */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A small seeded PRNG (mulberry32): the fuzz and corpus inputs are the same on every run. */
+export { seededRandom };
 
 /** `n` incompressible bytes from a seed. */
 export function seededBytes(n: number, seed: number): Buffer {
