@@ -7,7 +7,7 @@ import { MetricKind, type ScannedMetricsRequest, scanMetricsRequest } from './ot
 import { decodeMetricsProtobuf, otlpMetricsSource } from './otlp-metrics/source.js';
 import { concatWriteScans } from './remote-write/concat.js';
 import { encodeWriteRequest } from './remote-write/encode.js';
-import { scanWriteRequest } from './remote-write/scan.js';
+import { type ScannedWriteRequest, scanWriteRequest } from './remote-write/scan.js';
 import { REMOTE_WRITE_SOURCE_KIND, type RemoteWriteSource, remoteWriteSource } from './remote-write/source.js';
 import type { Metric, MetricsData } from './types.js';
 
@@ -171,14 +171,22 @@ function rwSource(names: string[], tag = 'a'): RemoteWriteSource {
   const shape = (name: string): MetricsData => ({
     resourceMetrics: [{ resource: { attributes: [] }, scopeMetrics: [{ metrics: [{ name, gauge: { dataPoints: [] } }] }] }],
   });
-  return {
+  const over = (s: ScannedWriteRequest): RemoteWriteSource => ({
     kind: REMOTE_WRITE_SOURCE_KIND,
-    points: scan.samples,
-    scan,
+    points: s.samples,
+    scan: s,
     materialise: () => shape(`${tag}:${names.join(',')}`),
     seriesShape: (i) => shape(`${tag}/${names[i]}`),
-  };
+    withBytes: (bytes) => {
+      rebasedOnto.push({ tag, bytes });
+      return over({ ...s, bytes });
+    },
+  });
+  return over(scan);
 }
+
+/** Every rebase of a test source: which part, onto which bytes. */
+const rebasedOnto: { tag: string; bytes: Buffer }[] = [];
 
 describe('merging lazy remote-write batches', () => {
   it('concatenates the scans and asks each series’ shape of the part it came from', () => {
@@ -194,5 +202,24 @@ describe('merging lazy remote-write batches', () => {
     expect(names).toEqual(['a/a1', 'a/a2', 'c/c1', 'c/c2', 'c/c3']);
     expect(merged?.resourceMetrics.map((r) => r.scopeMetrics[0]?.metrics[0]?.name)).toEqual(['a:a1,a2', 'b:', 'c:c1,c2,c3']);
     expect(concatWriteScans([parts[0]?.scan as never])).toBe(parts[0]?.scan);
+  });
+
+  it('rebases the parts onto the merged bytes, so a merged batch holds them once, also when merged again', () => {
+    rebasedOnto.length = 0;
+    const parts = [rwSource(['a1'], 'a'), rwSource(['b1', 'b2'], 'b')];
+    const first = remoteWriteSource(mergeLazyMetrics(parts.map((s) => createLazyMetrics(s))) as MetricsData);
+    expect(rebasedOnto.map((r) => r.tag)).toEqual(['a', 'b']);
+    for (const [i, r] of rebasedOnto.entries()) {
+      expect(r.bytes.buffer).toBe(first?.scan.bytes.buffer); // a view, not a copy
+      expect(r.bytes.equals(parts[i]?.scan.bytes as Buffer)).toBe(true);
+    }
+    rebasedOnto.length = 0;
+    const again = remoteWriteSource(
+      mergeLazyMetrics([createLazyMetrics(first as RemoteWriteSource), createLazyMetrics(rwSource(['c1'], 'c'))]) as MetricsData,
+    );
+    expect(rebasedOnto.map((r) => r.tag)).toEqual(['a', 'b', 'c']);
+    for (const r of rebasedOnto) expect(r.bytes.buffer).toBe(again?.scan.bytes.buffer);
+    const names = [0, 1, 2, 3].map((i) => again?.seriesShape(i).resourceMetrics[0]?.scopeMetrics[0]?.metrics[0]?.name);
+    expect(names).toEqual(['a/a1', 'b/b1', 'b/b2', 'c/c1']);
   });
 });

@@ -19,6 +19,12 @@ export interface RemoteWriteSource extends MetricsSource {
    * (value 0 at time 0): what its labels become, for consumers that cache that per series.
    */
   seriesShape(i: number): MetricsData;
+  /**
+   * The same source over `bytes`, which must hold exactly `scan.bytes`' content (a view into a
+   * merged request): merging (./concat.ts) rebases its parts so that they stop holding their own
+   * copies of the bytes.
+   */
+  withBytes(bytes: Buffer): RemoteWriteSource;
 }
 
 /** The remote-write source of a batch nobody has materialised yet, else undefined. */

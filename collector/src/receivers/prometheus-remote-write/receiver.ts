@@ -68,6 +68,7 @@ export function createPrometheusRemoteWriteReceiver(
         timeseries: [{ labels: scannedLabels(scan, i), samples: [{ value: 0, timestamp: 0 }], exemplars: [], histograms: [] }],
         metadata: [],
       }).data,
+    withBytes: (bytes) => lazySource({ ...scan, bytes }),
   });
   const limit = config.max_request_body_size;
   let server: HttpServer | undefined;
