@@ -55,6 +55,9 @@ interface InputEntry {
   next: InputEntry | undefined;
 }
 
+/** Request shapes remembered for prediction (one per sender's first series, roughly). */
+const MAX_ORDERS = 4096;
+
 const NOT_RELAYED: RelaySeries = { ok: false, key: '', labels: Buffer.alloc(0), lane: 0, stamp: 0 };
 
 /**
@@ -76,17 +79,27 @@ export function createRelay(options: {
   const byOutput = new Map<string, RelaySeries>();
   let stamp = 0;
 
-  const lookup = (bytes: Buffer, start: number, end: number, hash: number): RelaySeries | undefined => {
+  // A sender's requests usually carry its series in the same order every time: the input entries
+  // of the last request that began with the same series, by that series' hash, predict each
+  // position, and one byte comparison then replaces hashing the labels and the map lookup
+  // (~110 of ~320 ns per series in plan()). Reset with the cache, so a prediction is always an
+  // entry the cache would return.
+  const lastOrder = new Map<number, InputEntry[]>();
+  let generation = 0;
+
+  const lookup = (bytes: Buffer, start: number, end: number, hash: number): InputEntry | undefined => {
     for (let e = byInput.get(hash); e !== undefined; e = e.next) {
-      if (sameBytes(e.input, bytes, start, end)) return e.series;
+      if (sameBytes(e.input, bytes, start, end)) return e;
     }
     return undefined;
   };
 
-  const miss = (source: RemoteWriteSource, i: number, hash: number): RelaySeries => {
+  const miss = (source: RemoteWriteSource, i: number, hash: number): InputEntry => {
     if (inputs >= maxEntries) {
       byInput.clear();
       byOutput.clear();
+      lastOrder.clear();
+      generation++;
       inputs = 0;
     }
     const t = translator.translate(source.seriesShape(i));
@@ -108,35 +121,63 @@ export function createRelay(options: {
     }
     const scan = source.scan;
     const input = Buffer.from(scan.bytes.subarray(scan.labelsStart[i] as number, scan.labelsEnd[i] as number));
-    byInput.set(hash, { input, series: entry, next: byInput.get(hash) });
+    const created: InputEntry = { input, series: entry, next: byInput.get(hash) };
+    byInput.set(hash, created);
     inputs++;
-    return entry;
+    return created;
+  };
+
+  /**
+   * Plans one batch. A cache that starts over part-way would leave the batch's earlier series on
+   * entries the rest no longer share, and two inputs of one output series would then go unnoticed
+   * (the full path merges them): the batch is planned again on the fresh cache, once; a batch with
+   * more distinct series than the cache holds takes the full path.
+   */
+  const planBatch = (source: RemoteWriteSource, again: boolean): RelayPlan | undefined => {
+    const scan = source.scan;
+    const { bytes, labelsStart, labelsEnd, sampleStart, sampleTs } = scan;
+    stamp++;
+    const plan: RelayPlan = { scan, lanes: Array.from({ length: lanes }, () => ({ series: [], entries: [] })) };
+    const n = scan.seriesCount;
+    const gen = generation;
+    let predicted: InputEntry[] | undefined;
+    let order: InputEntry[] | undefined;
+    for (let i = 0; i < n; i++) {
+      const start = labelsStart[i] as number;
+      const end = labelsEnd[i] as number;
+      let input = predicted?.[i];
+      if (input === undefined || !sameBytes(input.input, bytes, start, end)) {
+        const hash = hashBytes(bytes, start, end);
+        input = lookup(bytes, start, end, hash) ?? miss(source, i, hash);
+        if (generation !== gen) return again ? planBatch(source, false) : undefined;
+        if (i === 0) {
+          predicted = lastOrder.get(hash);
+          // Reused in place: position i is read before it is overwritten.
+          order = predicted !== undefined && predicted.length === n ? predicted : new Array<InputEntry>(n);
+          if (order !== predicted) {
+            if (lastOrder.size >= MAX_ORDERS) lastOrder.clear();
+            lastOrder.set(hash, order);
+          }
+        }
+      }
+      if (order !== undefined) order[i] = input;
+      const entry = input.series;
+      if (!entry.ok || entry.stamp === stamp) return undefined;
+      entry.stamp = stamp;
+      for (let k = (sampleStart[i] as number) + 1; k < (sampleStart[i + 1] as number); k++) {
+        if ((sampleTs[k] as number) < (sampleTs[k - 1] as number)) return undefined;
+      }
+      const lane = plan.lanes[entry.lane] as RelayPlan['lanes'][number];
+      lane.series.push(i);
+      lane.entries.push(entry);
+    }
+    return plan;
   };
 
   return {
     get size() {
       return inputs;
     },
-    plan(source) {
-      const scan = source.scan;
-      const { bytes, labelsStart, labelsEnd, sampleStart, sampleTs } = scan;
-      stamp++;
-      const plan: RelayPlan = { scan, lanes: Array.from({ length: lanes }, () => ({ series: [], entries: [] })) };
-      for (let i = 0; i < scan.seriesCount; i++) {
-        const start = labelsStart[i] as number;
-        const end = labelsEnd[i] as number;
-        const hash = hashBytes(bytes, start, end);
-        const entry = lookup(bytes, start, end, hash) ?? miss(source, i, hash);
-        if (!entry.ok || entry.stamp === stamp) return undefined;
-        entry.stamp = stamp;
-        for (let k = (sampleStart[i] as number) + 1; k < (sampleStart[i + 1] as number); k++) {
-          if ((sampleTs[k] as number) < (sampleTs[k - 1] as number)) return undefined;
-        }
-        const lane = plan.lanes[entry.lane] as RelayPlan['lanes'][number];
-        lane.series.push(i);
-        lane.entries.push(entry);
-      }
-      return plan;
-    },
+    plan: (source) => planBatch(source, true),
   };
 }
