@@ -41,7 +41,7 @@ import { acquireCompressPool, type CompressPool } from './compress-pool.js';
 import type { PrometheusRemoteWriteConfig } from './config.js';
 import { createOtlpTranscoder, type TranscodedLane } from './otlp-transcode.js';
 import { createRelay, type RelayPlan, type RelaySeries } from './relay.js';
-import { SeriesGuard, sameValue } from './series-guard.js';
+import { type GuardSlot, SeriesGuard, sameValue } from './series-guard.js';
 import { createTranslator, type TranslateOptions, type Translation } from './translate.js';
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string })
@@ -217,7 +217,7 @@ export function createPrometheusRemoteWriteExporter(
     const sampleIdx = new Int32Array(upper);
     const sampleFrom = new Int32Array(series.length + 1);
     const labels: Buffer[] = [];
-    const keys: string[] = [];
+    const slots: GuardSlot[] = [];
     let k = 0;
     let outOfOrder = 0;
     for (let j = 0; j < series.length; j++) {
@@ -225,8 +225,11 @@ export function createPrometheusRemoteWriteExporter(
       const entry = entries[j] as RelaySeries;
       const from = sampleStart[i] as number;
       const to = sampleStart[i + 1] as number;
-      const prev = guard.peek(entry.key);
-      let lastTs = prev ? prev.timestamp : Number.NEGATIVE_INFINITY;
+      // The guard's record rides on the cached series: no map lookup per series per batch.
+      let slot = entry.slot;
+      if (slot === undefined || slot.evicted) slot = entry.slot = guard.slot(entry.key);
+      const prev = slot.timestamp === Number.NEGATIVE_INFINITY ? undefined : slot;
+      let lastTs = slot.timestamp;
       const start = k;
       let increasing = (ts[from] as number) > lastTs;
       for (let s = from + 1; increasing && s < to; s++) increasing = (ts[s] as number) > (ts[s - 1] as number);
@@ -243,7 +246,7 @@ export function createPrometheusRemoteWriteExporter(
       }
       if (k === start) continue;
       labels.push(entry.labels);
-      keys.push(entry.key);
+      slots.push(slot);
       sampleFrom[labels.length] = k;
     }
     if (outOfOrder > 0) countOutOfOrder(outOfOrder);
@@ -255,7 +258,10 @@ export function createPrometheusRemoteWriteExporter(
       await c.send(await (bodies[r] as Buffer | Promise<Buffer>), abort);
       for (let j = req.from; j < req.to; j++) {
         const last = sampleIdx[(sampleFrom[j + 1] as number) - 1] as number;
-        guard.commitLast(keys[j] as string, ts[last] as number, sampleValueAt(last));
+        // A slot forgotten meanwhile takes the write harmlessly: the series starts fresh, as evicted ones do.
+        const slot = slots[j] as GuardSlot;
+        slot.timestamp = ts[last] as number;
+        slot.value = sampleValueAt(last);
       }
     }
   };

@@ -17,6 +17,7 @@ import { encodeLabelFields } from '../../model/remote-write/encode.js';
 import type { ScannedWriteRequest } from '../../model/remote-write/scan.js';
 import type { RemoteWriteSource } from '../../model/remote-write/source.js';
 import { hashBytes, sameBytes } from './byte-hash.js';
+import type { GuardSlot } from './series-guard.js';
 import type { Translator } from './translate.js';
 
 /** What one label set becomes. Shared by every input encoding of the same output series. */
@@ -31,6 +32,8 @@ export interface RelaySeries {
   readonly lane: number;
   /** The batch that last used this series (duplicate detection without a per-batch Set). */
   stamp: number;
+  /** The exporter's series-guard record for `key`, once asked for (./series-guard.ts). */
+  slot?: GuardSlot | undefined;
 }
 
 /** One batch, planned: the series of each lane, in input order. */

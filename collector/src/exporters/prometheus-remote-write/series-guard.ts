@@ -19,10 +19,21 @@ export interface LastSent {
   readonly value: number;
 }
 
-interface Last {
+/**
+ * A series' record, handed out by {@link SeriesGuard.slot} so a caller that meets the series
+ * again (the relay keeps it on its cached series) skips the map lookups. `timestamp` is
+ * -Infinity until something was sent.
+ */
+export interface GuardSlot {
   timestamp: number;
   value: number;
+  /** Set when the guard forgot the series: take a new slot. */
+  evicted: boolean;
 }
+
+type Last = GuardSlot;
+
+const NOTHING_SENT = Number.NEGATIVE_INFINITY;
 
 /** What filtering one series did. */
 export interface GuardResult {
@@ -50,7 +61,7 @@ export class SeriesGuard {
 
   /** Removes the samples (and native histograms) at or before what was last sent for `key`. */
   filter(key: string, ts: TimeSeries): GuardResult {
-    const prev = this.last.get(key);
+    const prev = this.peek(key);
     let outOfOrder = 0;
     let samples = ts.samples;
     let histograms = ts.histograms;
@@ -84,7 +95,18 @@ export class SeriesGuard {
 
   /** What was last sent for `key` (the relay fast path filters its flat samples against it). */
   peek(key: string): LastSent | undefined {
-    return this.last.get(key);
+    const rec = this.last.get(key);
+    return rec === undefined || rec.timestamp === NOTHING_SENT ? undefined : rec;
+  }
+
+  /** The record of `key`, created as "nothing sent" when new; see {@link GuardSlot}. */
+  slot(key: string): GuardSlot {
+    let rec = this.last.get(key);
+    if (rec === undefined) {
+      rec = { timestamp: NOTHING_SENT, value: 0, evicted: false };
+      this.insert(key, rec);
+    }
+    return rec;
   }
 
   /** Records that `ts` was delivered. Call only after the backend accepted it. */
@@ -112,11 +134,18 @@ export class SeriesGuard {
       entry.value = value;
       return;
     }
-    this.last.set(key, { timestamp, value });
+    this.insert(key, { timestamp, value, evicted: false });
+  }
+
+  private insert(key: string, rec: Last): void {
+    this.last.set(key, rec);
     if (this.last.size > this.maxSeries) {
       // Map iteration order is insertion order: the series first seen longest ago goes.
-      const oldest = this.last.keys().next();
-      if (!oldest.done) this.last.delete(oldest.value);
+      const oldest = this.last.entries().next();
+      if (!oldest.done) {
+        oldest.value[1].evicted = true;
+        this.last.delete(oldest.value[0]);
+      }
     }
   }
 }

@@ -412,4 +412,21 @@ describe('series guard', () => {
     expect(g.filter('a', series([1])).series).toBeDefined(); // forgotten
     expect(g.filter('b', series([1])).series).toBeUndefined(); // still known
   });
+
+  it('hands out slots that share the record, count as nothing sent until written, and are marked when forgotten', () => {
+    const g = new SeriesGuard(2);
+    const a = g.slot('a');
+    expect(g.peek('a')).toBeUndefined(); // a fresh slot is "nothing sent"
+    expect(g.filter('a', series([1])).series).toBeDefined();
+    a.timestamp = 5; // what the relay writes after a delivery
+    a.value = 1;
+    expect(g.peek('a')).toEqual({ timestamp: 5, value: 1, evicted: false });
+    expect(g.filter('a', series([5])).series).toBeUndefined(); // the full path sees the relay's write
+    expect(g.slot('a')).toBe(a);
+    g.commit('b', series([1]));
+    g.commit('c', series([1])); // over the bound: 'a', first seen longest ago, goes
+    expect(a.evicted).toBe(true);
+    expect(g.peek('a')).toBeUndefined();
+    expect(g.slot('a')).not.toBe(a);
+  });
 });
