@@ -1,6 +1,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { errors, StitchError } from '../errors.js';
 import { encodeRequest } from '../model/otlp-codec.js';
+import type { LogsData } from '../model/types.js';
 import { testHost, testSettings } from '../testing/index.js';
 import { retryOnFailureSchema, sendingQueueSchema } from './config.js';
 import { createExporterHelper, type ExporterHelper } from './exporter-helper.js';
@@ -190,6 +191,70 @@ describe('sending queue (in memory)', () => {
     await new Promise((r) => setTimeout(r, 120));
     const age = await metricValue(telemetry, 'stitch_exporter_queue_oldest_item_age_seconds', { signal: 'logs' });
     expect(age).toBeGreaterThanOrEqual(0.1);
+  });
+});
+
+describe('coalescing queued batches', () => {
+  function coalescing(merge: (batches: LogsData[]) => LogsData | undefined, queue: Record<string, unknown> = {}) {
+    const backend = new FakeBackend();
+    const pushes: number[] = [];
+    const settings = testSettings('otlp/test', 'exporter');
+    const helper = createExporterHelper({
+      settings,
+      signal: 'logs',
+      config: {
+        timeout: 2000,
+        retry_on_failure: retryOnFailureSchema.parse({ initial_interval: '5ms', max_interval: '20ms', randomization_factor: 0 }),
+        sending_queue: sendingQueueSchema.parse({ num_consumers: 1, ...queue }),
+      },
+      push: (b, abort) => {
+        pushes.push(b.resourceLogs.length);
+        return backend.push(b, abort);
+      },
+      coalesce: { merge, maxBatches: 4, maxItems: 1000 },
+    });
+    helpers.push(helper);
+    return { helper, backend, pushes, telemetry: settings.selfTelemetry };
+  }
+  const concat = (bs: LogsData[]): LogsData => ({ resourceLogs: bs.flatMap((b) => b.resourceLogs) });
+
+  it('pushes the batches waiting behind the one taken as one merged batch, in order, counting every item', async () => {
+    const { helper, backend, pushes, telemetry } = coalescing(concat);
+    backend.delayMs = 40;
+    await helper.start(testHost());
+    for (let i = 0; i < 10; i++) await helper.consume(logsBatch([1000 + i]));
+    await until(() => backend.delivered.length === 10, 5000, 'delivery');
+    expect(backend.delivered).toEqual(Array.from({ length: 10 }, (_, i) => 1000 + i));
+    // The first goes alone (nothing waits behind it yet), then at most four at a time.
+    expect(pushes[0]).toBe(1);
+    expect(pushes.length).toBeLessThanOrEqual(5);
+    expect(Math.max(...pushes)).toBe(4);
+    expect(await metricValue(telemetry, 'stitch_exporter_sent_items_total', { signal: 'logs' })).toBe(10);
+    const queued = () => metricValue(telemetry, 'stitch_exporter_queue_size', { signal: 'logs', unit: 'requests' });
+    for (let t = 0; t < 200 && (await queued()) !== 0; t++) await new Promise((r) => setTimeout(r, 10));
+    expect(await queued()).toBe(0); // every merged entry was settled
+  });
+
+  it('settles every waiting caller with the merged outcome (wait_for_result)', async () => {
+    const { helper, backend, pushes } = coalescing(concat, { wait_for_result: true });
+    backend.delayMs = 40;
+    await helper.start(testHost());
+    const ok = [helper.consume(logsBatch([1])), helper.consume(logsBatch([2])), helper.consume(logsBatch([3]))];
+    await Promise.all(ok);
+    expect(pushes.length).toBeLessThan(3);
+    backend.mode = 'permanent';
+    const failing = [helper.consume(logsBatch([4])), helper.consume(logsBatch([5])), helper.consume(logsBatch([6]))];
+    for (const f of failing) await expect(f).rejects.toMatchObject({ code: 'STITCH_ERR_EXPORT_PERMANENT' });
+  });
+
+  it('pushes one by one when the batches cannot be merged', async () => {
+    const { helper, backend, pushes } = coalescing(() => undefined);
+    backend.delayMs = 20;
+    await helper.start(testHost());
+    for (let i = 0; i < 6; i++) await helper.consume(logsBatch([i]));
+    await until(() => backend.delivered.length === 6, 5000, 'delivery');
+    expect(pushes).toEqual([1, 1, 1, 1, 1, 1]);
+    expect(backend.delivered).toEqual([0, 1, 2, 3, 4, 5]);
   });
 });
 

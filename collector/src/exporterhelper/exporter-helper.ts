@@ -19,7 +19,7 @@ import type { Signal, SignalData } from '../model/types.js';
 import { sharedCounter } from '../telemetry/self-metrics.js';
 import type { QueueConfig, RetryConfig } from './config.js';
 import { DurableQueue } from './internal/durable-queue.js';
-import { MemoryQueue, type QueueEntry } from './internal/queue.js';
+import { MemoryQueue, type QueueEntry, type Settlement } from './internal/queue.js';
 import type { LogIo } from './internal/segment-log.js';
 import { type RetryOutcome, sendWithRetry, sleep } from './retry.js';
 
@@ -57,6 +57,19 @@ export interface ExporterHelperOptions<S extends Signal> {
   signal: S;
   config: ExporterHelperConfig;
   push: PushFunc<S>;
+  /**
+   * Sends batches that are already waiting in the in-memory sending queue together: a worker
+   * that takes one batch also takes those ready behind it (within `maxBatches` and `maxItems`)
+   * and pushes `merge(batches)` once, so a backlog leaves as fewer, larger backend requests (what
+   * vmagent and the Collector's queue batcher do). `merge` returns undefined when the batches
+   * cannot be merged (they are then pushed one by one). The durable queue never merges: each
+   * record is acknowledged on its own.
+   */
+  coalesce?: {
+    merge(batches: SignalData[S][]): SignalData[S] | undefined;
+    maxBatches: number;
+    maxItems: number;
+  };
   /** The exporter's own start (open clients); runs before the queue starts handing out data. */
   start?: (host: Host) => Promise<void>;
   /** The exporter's own shutdown (close clients); runs last, after the queue stopped. */
@@ -208,10 +221,11 @@ export function createExporterHelper<S extends Signal>(options: ExporterHelperOp
   }
 
   /** A worker's handling of one queued entry, from first attempt to settlement. */
-  async function handle(entry: QueueEntry<S>): Promise<void> {
+  async function handle(entry: QueueEntry<S>, settleAs?: (how: Settlement) => void): Promise<void> {
     const items = entry.items;
     const outcome = await send(entry.batch as SignalData[S], items);
-    const queue = (durableQueue ?? memoryQueue) as MemoryQueue<S> | DurableQueue<S>;
+    const q = (durableQueue ?? memoryQueue) as MemoryQueue<S> | DurableQueue<S>;
+    const queue = settleAs === undefined ? q : { settle: (_e: QueueEntry<S>, how: Settlement) => settleAs(how) };
     switch (outcome.kind) {
       case 'sent':
         telemetry.sent(signal, items);
@@ -260,11 +274,51 @@ export function createExporterHelper<S extends Signal>(options: ExporterHelperOp
   }
 
   async function worker(queue: MemoryQueue<S> | DurableQueue<S>): Promise<void> {
+    const coalesce = options.coalesce;
     for (;;) {
       const entry = await queue.take();
       if (!entry) return;
+      if (coalesce !== undefined && queue instanceof MemoryQueue && coalesce.maxBatches > 1) {
+        const more = queue.takeReady(coalesce.maxBatches - 1, coalesce.maxItems - entry.items);
+        if (more.length > 0) {
+          await handleTogether([entry, ...more], coalesce.merge);
+          continue;
+        }
+      }
       await handle(entry);
     }
+  }
+
+  /** Several memory-queue entries pushed as one merged batch; each settles with its outcome. */
+  async function handleTogether(
+    entries: QueueEntry<S>[],
+    merge: (batches: SignalData[S][]) => SignalData[S] | undefined,
+  ): Promise<void> {
+    const merged = merge(entries.map((e) => e.batch as SignalData[S]));
+    if (merged === undefined) {
+      for (const e of entries) await handle(e);
+      return;
+    }
+    const first = entries[0] as QueueEntry<S>;
+    let items = 0;
+    for (const e of entries) items += e.items;
+    let result: { error?: unknown } | undefined;
+    const together: QueueEntry<S> = {
+      order: first.order,
+      batch: merged,
+      items,
+      bytes: 0,
+      enqueuedAtMs: first.enqueuedAtMs,
+      replayed: false,
+      onResult: (error) => {
+        result = { error };
+      },
+    };
+    const queue = memoryQueue as MemoryQueue<S>;
+    await handle(together, (how) => {
+      for (const e of entries) queue.settle(e, how);
+    });
+    if (result !== undefined) for (const e of entries) e.onResult?.(result.error);
   }
 
   async function openDurable(host: Host): Promise<void> {

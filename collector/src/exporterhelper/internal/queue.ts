@@ -158,17 +158,21 @@ export abstract class BaseQueue<S extends Signal> {
    */
   takeRaw(): Promise<QueueEntry<S> | undefined> {
     if (this.takingStopped) return Promise.resolve(undefined);
-    if (this.head < this.ready.length) {
-      const e = this.ready[this.head] as QueueEntry<S>;
-      this.ready[this.head++] = undefined as never;
-      if (this.head > 1024 && this.head * 2 > this.ready.length) {
-        this.ready = this.ready.slice(this.head);
-        this.head = 0;
-      }
-      return Promise.resolve(e);
-    }
+    if (this.head < this.ready.length) return Promise.resolve(this.takeNow());
     if (this.intakeClosed && this.pendingWrites() === 0) return Promise.resolve(undefined);
     return new Promise((resolve) => this.takers.push(resolve));
+  }
+
+  /** Removes and returns the next ready entry, if any (taking not stopped). */
+  protected takeNow(): QueueEntry<S> | undefined {
+    if (this.takingStopped || this.head >= this.ready.length) return undefined;
+    const e = this.ready[this.head] as QueueEntry<S>;
+    this.ready[this.head++] = undefined as never;
+    if (this.head > 1024 && this.head * 2 > this.ready.length) {
+      this.ready = this.ready.slice(this.head);
+      this.head = 0;
+    }
+    return e;
   }
 
   /** Writes still in progress (durable queue); the drain waits for them. */
@@ -227,6 +231,23 @@ export class MemoryQueue<S extends Signal> extends BaseQueue<S> {
     const e = await this.takeRaw();
     if (e) this.inFlightOldest.add(e);
     return e;
+  }
+
+  /**
+   * Takes, without waiting, up to `max` more entries that are ready now and together hold at most
+   * `maxItems` items: the entries a consumer may send together with the one it just took.
+   */
+  takeReady(max: number, maxItems: number): QueueEntry<S>[] {
+    const out: QueueEntry<S>[] = [];
+    let items = 0;
+    for (;;) {
+      const next = this.peekReady();
+      if (next === undefined || out.length >= max || items + next.items > maxItems) return out;
+      const e = this.takeNow() as QueueEntry<S>;
+      this.inFlightOldest.add(e);
+      items += e.items;
+      out.push(e);
+    }
   }
 
   /** The entry was handled: delivered, dropped, or (memory queue) given up. */

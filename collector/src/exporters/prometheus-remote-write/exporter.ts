@@ -21,6 +21,7 @@ import { fileStorageConfigSchema } from '../../extensions/file-storage/config.js
 import { createFileStorage } from '../../extensions/file-storage/extension.js';
 import { EncodeArena } from '../../internal/encode-arena.js';
 import { loadClientTls } from '../../internal/http-server/tls.js';
+import { mergeLazyMetrics } from '../../model/lazy-merge.js';
 import { otlpMetricsSource } from '../../model/otlp-metrics/source.js';
 import {
   type EncodedRequest,
@@ -107,6 +108,46 @@ function counter(settings: CreateSettings, name: string, help: string, labelName
   const existing = registry.getSingleMetric(name);
   if (existing) return existing as Counter<string>;
   return new Counter({ name, help, labelNames: ['component_id', ...labelNames], registers: [registry] });
+}
+
+/**
+ * A lane's scanned series grouped by output series, each group in the order met (the planner
+ * checked that a group's samples follow one another in time).
+ */
+function groupByEntry(
+  series: readonly number[],
+  entries: readonly RelaySeries[],
+): { series: number[]; entries: RelaySeries[]; groupStart: Int32Array } {
+  const byEntry = new Map<RelaySeries, number[]>();
+  for (let j = 0; j < series.length; j++) {
+    const e = entries[j] as RelaySeries;
+    const list = byEntry.get(e);
+    if (list === undefined) byEntry.set(e, [series[j] as number]);
+    else list.push(series[j] as number);
+  }
+  const out: number[] = [];
+  const groupStart = new Int32Array(byEntry.size + 1);
+  let g = 0;
+  for (const list of byEntry.values()) {
+    groupStart[g++] = out.length;
+    for (const i of list) out.push(i);
+  }
+  groupStart[g] = out.length;
+  return { series: out, entries: [...byEntry.keys()], groupStart };
+}
+
+/** Queued batches sent together at most (see ExporterHelperOptions.coalesce). */
+const COALESCE_MAX_BATCHES = 16;
+/** Data points sent together at most; requests are split by `max_batch_size_bytes` as always. */
+const COALESCE_MAX_ITEMS = 64 * 1024;
+
+/**
+ * Queued batches as one: lazy batches of one kind merge without materialising; others (or a
+ * mix) become one batch of all their resources, which the full path translates as it would
+ * each (series met twice are merged and sorted there).
+ */
+function mergeMetricsBatches(batches: MetricsData[]): MetricsData {
+  return mergeLazyMetrics(batches) ?? { resourceMetrics: batches.flatMap((b) => b.resourceMetrics) };
 }
 
 /** Creates the exporter for the `metrics` signal. */
@@ -203,8 +244,16 @@ export function createPrometheusRemoteWriteExporter(
   /**
    * The relay fast path's shard: the same guard rules as SeriesGuard.filter, on the scan's flat
    * samples (which the planner checked are in time order), then encoded straight from the scan.
+   * With `repeats`, an output series met several times (merged batches) gets all its samples,
+   * in order, as one series.
    */
-  const sendRelayed = async (scan: ScannedWriteRequest, series: number[], entries: RelaySeries[], abort: AbortSignal) => {
+  const sendRelayed = async (
+    scan: ScannedWriteRequest,
+    series: number[],
+    entries: RelaySeries[],
+    repeats: boolean,
+    abort: AbortSignal,
+  ) => {
     const c = client;
     if (!c) throw errors.STITCH_ERR_SHUTDOWN([componentId]);
     const { sampleStart, sampleTs: ts, sampleValue, bytes } = scan;
@@ -214,28 +263,43 @@ export function createPrometheusRemoteWriteExporter(
     };
     let upper = 0;
     for (const i of series) upper += (sampleStart[i + 1] as number) - (sampleStart[i] as number);
+    // Output series g is scanned series list[groupStart[g]] … list[groupStart[g + 1] - 1].
+    const grouped = repeats ? groupByEntry(series, entries) : undefined;
+    const list = grouped ? grouped.series : series;
+    const outputs = grouped ? grouped.entries : entries;
     const sampleIdx = new Int32Array(upper);
-    const sampleFrom = new Int32Array(series.length + 1);
+    const sampleFrom = new Int32Array(outputs.length + 1);
     const labels: Buffer[] = [];
     const slots: GuardSlot[] = [];
     let k = 0;
     let outOfOrder = 0;
-    for (let j = 0; j < series.length; j++) {
-      const i = series[j] as number;
-      const entry = entries[j] as RelaySeries;
-      const from = sampleStart[i] as number;
-      const to = sampleStart[i + 1] as number;
+    for (let g = 0; g < outputs.length; g++) {
+      const entry = outputs[g] as RelaySeries;
+      const firstAt = grouped ? (grouped.groupStart[g] as number) : g;
+      const endAt = grouped ? (grouped.groupStart[g + 1] as number) : g + 1;
       // The guard's record rides on the cached series: no map lookup per series per batch.
       let slot = entry.slot;
       if (slot === undefined || slot.evicted) slot = entry.slot = guard.slot(entry.key);
       const prev = slot.timestamp === Number.NEGATIVE_INFINITY ? undefined : slot;
       let lastTs = slot.timestamp;
       const start = k;
-      let increasing = (ts[from] as number) > lastTs;
-      for (let s = from + 1; increasing && s < to; s++) increasing = (ts[s] as number) > (ts[s - 1] as number);
-      if (increasing) {
-        for (let s = from; s < to; s++) sampleIdx[k++] = s;
-      } else {
+      let increasing = (ts[sampleStart[list[firstAt] as number] as number] as number) > lastTs;
+      let before = Number.NEGATIVE_INFINITY;
+      for (let q = firstAt; increasing && q < endAt; q++) {
+        const i = list[q] as number;
+        for (let s = sampleStart[i] as number; increasing && s < (sampleStart[i + 1] as number); s++) {
+          increasing = (ts[s] as number) > before;
+          before = ts[s] as number;
+        }
+      }
+      for (let q = firstAt; q < endAt; q++) {
+        const i = list[q] as number;
+        const from = sampleStart[i] as number;
+        const to = sampleStart[i + 1] as number;
+        if (increasing) {
+          for (let s = from; s < to; s++) sampleIdx[k++] = s;
+          continue;
+        }
         for (let s = from; s < to; s++) {
           const t = ts[s] as number;
           if (t > lastTs) {
@@ -378,7 +442,9 @@ export function createPrometheusRemoteWriteExporter(
       jobs = [];
       for (let i = 0; i < plan.lanes.length; i++) {
         const { series, entries } = plan.lanes[i] as RelayPlan['lanes'][number];
-        if (series.length > 0) jobs.push((lanes[i] as Lane).run(() => sendRelayed(plan.scan, series, entries, abort)));
+        if (series.length > 0) {
+          jobs.push((lanes[i] as Lane).run(() => sendRelayed(plan.scan, series, entries, plan.repeats, abort)));
+        }
       }
     } else jobs = translatedJobs(data, abort);
     const results = await Promise.allSettled(jobs);
@@ -424,6 +490,9 @@ export function createPrometheusRemoteWriteExporter(
       }),
     },
     push,
+    // A backlog in the memory queue leaves as fewer, larger requests: queued batches are merged
+    // (lazy ones by byte concatenation, model/lazy-merge.ts, so the fast paths still apply).
+    coalesce: { merge: mergeMetricsBatches, maxBatches: COALESCE_MAX_BATCHES, maxItems: COALESCE_MAX_ITEMS },
     async start(host) {
       let auth: ClientAuthenticator | undefined;
       if (config.auth) auth = resolveAuthenticator(host, config.auth.authenticator, componentId, 'client');

@@ -76,11 +76,15 @@ async function chain(exporterConfig: Record<string, unknown>, materialise: boole
   const exporterIn = exporter.consumers.metrics as Consumer<MetricsData>;
   let lazyBatches = 0;
   let lazyAtExporter = 0;
+  let largestRelayed = 0;
   const counted: Consumer<MetricsData> = {
     capabilities: { mutatesData: false },
-    consume(data, context) {
-      if (metricsSource(data)) lazyAtExporter++;
-      return exporterIn.consume(data, context);
+    async consume(data, context) {
+      const source = metricsSource(data);
+      if (source) lazyAtExporter++;
+      await exporterIn.consume(data, context);
+      // Still unmaterialised after the export: the exporter relayed the bytes.
+      if (source && metricsSource(data)) largestRelayed = Math.max(largestRelayed, source.points);
     },
   };
   // Optionally a batch processor between the reader and the exporter.
@@ -110,6 +114,10 @@ async function chain(exporterConfig: Record<string, unknown>, materialise: boole
     /** Batches the exporter got unmaterialised. */
     get lazyAtExporter() {
       return lazyAtExporter;
+    },
+    /** Points of the largest batch the exporter relayed without materialising it. */
+    get largestRelayed() {
+      return largestRelayed;
     },
     async post(request: WriteRequest) {
       const res = await fetch(`http://127.0.0.1:${receiver.port}/api/v1/write`, {
@@ -229,6 +237,38 @@ describe('relay fast path', () => {
       expect(received(fast.backend.series)).toEqual(received(full.backend.series));
     });
   }
+
+  it('keeps the fast path when merged batches repeat a series later in time, and sends what the full path sends', async () => {
+    const fast = await chain({}, false, { send_batch_size: 100_000, timeout: '10ms' });
+    const full = await chain({}, true, { send_batch_size: 100_000, timeout: '10ms' });
+    open.push(fast, full);
+    const s = (route: string, ts: number, value: number): TimeSeries => ({
+      labels: [
+        { name: '__name__', value: 'http_requests_total' },
+        { name: 'route', value: route },
+      ],
+      samples: [{ value, timestamp: ts }],
+      exemplars: [],
+      histograms: [],
+    });
+    for (let round = 0; round < 6; round++) {
+      // Three requests from one sender arrive together: the same series, each later in time;
+      // every other round the last one is earlier than the others (the full path sorts it).
+      const base = T + round * 10_000;
+      const times = round % 2 === 0 ? [0, 1000, 2000] : [1000, 2000, 500];
+      const requests = times.map((dt, k) => ({
+        timeseries: [s('/a', base + dt, round * 10 + k), s('/b', base + dt, round * 10 + k + 0.5)],
+        metadata: [],
+      }));
+      const a = await Promise.all(requests.map((q) => fast.post(q)));
+      const b = await Promise.all(requests.map((q) => full.post(q)));
+      expect(a).toEqual(b);
+    }
+    expect(received(fast.backend.series)).toEqual(received(full.backend.series));
+    expect(received(fast.backend.series)['__name__=http_requests_total,route=/a']?.length).toBeGreaterThanOrEqual(12);
+    // A merged batch holding both series more than once went out without materialising.
+    expect(fast.largestRelayed).toBeGreaterThan(2);
+  });
 
   it('relays the bytes of plain series without materialising, and merges duplicates like the full path', async () => {
     const fast = await chain({}, false);

@@ -34,13 +34,20 @@ export interface RelaySeries {
   stamp: number;
   /** The exporter's series-guard record for `key`, once asked for (./series-guard.ts). */
   slot?: GuardSlot | undefined;
+  /** The newest sample time this series had in the batch being planned. */
+  batchLastTs?: number;
 }
 
 /** One batch, planned: the series of each lane, in input order. */
 export interface RelayPlan {
   readonly scan: ScannedWriteRequest;
-  /** Per lane: indices of scanned series, and their RelaySeries (parallel arrays). */
+  /**
+   * Per lane: indices of scanned series, and their RelaySeries (parallel arrays). An entry may
+   * come back when `repeats` is set: its scanned series then follow one another in time.
+   */
   readonly lanes: { readonly series: number[]; readonly entries: RelaySeries[] }[];
+  /** Some output series is met more than once (merged batches repeat a sender's series). */
+  repeats: boolean;
 }
 
 /** Plans scanned batches for one exporter; holds the bounded per-label-set cache. */
@@ -140,7 +147,11 @@ export function createRelay(options: {
     const scan = source.scan;
     const { bytes, labelsStart, labelsEnd, sampleStart, sampleTs } = scan;
     stamp++;
-    const plan: RelayPlan = { scan, lanes: Array.from({ length: lanes }, () => ({ series: [], entries: [] })) };
+    const plan: RelayPlan = {
+      scan,
+      lanes: Array.from({ length: lanes }, () => ({ series: [], entries: [] })),
+      repeats: false,
+    };
     const n = scan.seriesCount;
     const gen = generation;
     let predicted: InputEntry[] | undefined;
@@ -165,11 +176,20 @@ export function createRelay(options: {
       }
       if (order !== undefined) order[i] = input;
       const entry = input.series;
-      if (!entry.ok || entry.stamp === stamp) return undefined;
+      if (!entry.ok) return undefined;
+      const first = sampleStart[i] as number;
+      const next = sampleStart[i + 1] as number;
+      if (entry.stamp === stamp) {
+        // Met again in this batch (merged batches repeat a sender's series): its samples continue
+        // the series when they are all later; anything else the full path merges and sorts.
+        if ((sampleTs[first] as number) <= (entry.batchLastTs as number)) return undefined;
+        plan.repeats = true;
+      }
       entry.stamp = stamp;
-      for (let k = (sampleStart[i] as number) + 1; k < (sampleStart[i + 1] as number); k++) {
+      for (let k = first + 1; k < next; k++) {
         if ((sampleTs[k] as number) < (sampleTs[k - 1] as number)) return undefined;
       }
+      entry.batchLastTs = sampleTs[next - 1] as number;
       const lane = plan.lanes[entry.lane] as RelayPlan['lanes'][number];
       lane.series.push(i);
       lane.entries.push(entry);
