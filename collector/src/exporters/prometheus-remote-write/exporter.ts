@@ -142,12 +142,13 @@ const COALESCE_MAX_BATCHES = 16;
 const COALESCE_MAX_ITEMS = 64 * 1024;
 
 /**
- * Queued batches as one: lazy batches of one kind merge without materialising; others (or a
- * mix) become one batch of all their resources, which the full path translates as it would
- * each (series met twice are merged and sorted there).
+ * Queued remote-write batches nobody materialised, as one (by byte concatenation): the relay
+ * sends a series met in several of them as one series. Anything else is pushed batch by batch:
+ * the OTLP transcoder would send a merged batch that repeats a sender's series the full path.
  */
-function mergeMetricsBatches(batches: MetricsData[]): MetricsData {
-  return mergeLazyMetrics(batches) ?? { resourceMetrics: batches.flatMap((b) => b.resourceMetrics) };
+function mergeMetricsBatches(batches: MetricsData[]): MetricsData | undefined {
+  for (const b of batches) if (remoteWriteSource(b) === undefined) return undefined;
+  return mergeLazyMetrics(batches);
 }
 
 /** Creates the exporter for the `metrics` signal. */
@@ -490,8 +491,7 @@ export function createPrometheusRemoteWriteExporter(
       }),
     },
     push,
-    // A backlog in the memory queue leaves as fewer, larger requests: queued batches are merged
-    // (lazy ones by byte concatenation, model/lazy-merge.ts, so the fast paths still apply).
+    // A backlog of relayed remote-write in the memory queue leaves as fewer, larger requests.
     coalesce: { merge: mergeMetricsBatches, maxBatches: COALESCE_MAX_BATCHES, maxItems: COALESCE_MAX_ITEMS },
     async start(host) {
       let auth: ClientAuthenticator | undefined;
