@@ -282,6 +282,22 @@ describe('OTLP → remote-write fast path', () => {
     });
   }
 
+  it('pushes a queued backlog of OTLP batches one by one (merged, they would repeat series and go the full path)', async () => {
+    const exp = await exporterTo({ remote_write_queue: { num_consumers: 1 } });
+    open.push(exp);
+    // The same sender's series (same seed), later each time, consumed faster than they are sent.
+    const batches = Array.from({ length: 8 }, (_, k) =>
+      decodeMetricsProtobuf(Buffer.from(encodeRequest('metrics', randomRequest(rng(7), 10 + k * 10, false), 'protobuf'))),
+    );
+    expect(batches.every((b) => otlpMetricsSource(b) !== undefined)).toBe(true);
+    for (const b of batches) await exp.consumer.consume(b);
+    for (let t = 0; t < 500 && exp.backend.bodies.length < 8; t++) await new Promise((r) => setTimeout(r, 10));
+    await new Promise((r) => setTimeout(r, 100));
+    // One request per batch (one lane, small batches): merged, they would have repeated every
+    // series and gone the full path as fewer requests.
+    expect(exp.backend.bodies).toHaveLength(8);
+  });
+
   it('sends every series the same samples as the full path over four lanes', async () => {
     const config = { remote_write_queue: { enabled: false, num_consumers: 4 }, max_batch_size_bytes: 600 };
     const fast = await exporterTo(config);
