@@ -28,12 +28,14 @@ function run(nodeArgs: string[] = []): { held: number; released: number } {
 describe('holdYoungGenerationWhileStarting', () => {
   it('keeps the young generation at its initial size through a burst, and lets it grow again once released', () => {
     const { held, released } = run();
-    expect(held).toBeLessThanOrEqual(2);
-    expect(released).toBeGreaterThan(held);
+    // Usually 2 MiB; V8 now and then commits a few pages more (up to ~5 MiB seen), against the
+    // 64–128 MiB the same burst grows it to once released.
+    expect(held).toBeLessThanOrEqual(8);
+    expect(released).toBeGreaterThan(held * 4);
   });
 
   it('leaves a growth factor the user set alone', () => {
     const { held } = run(['--semi-space-growth-factor=4']);
-    expect(held).toBeGreaterThan(2);
+    expect(held).toBeGreaterThan(8); // grows during the burst (128 MiB seen)
   });
 });
