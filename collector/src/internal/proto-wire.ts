@@ -1,8 +1,54 @@
 /**
- * Sizes of protobuf wire primitives, shared by the hand-written encoders (remote-write's
- * `model/remote-write/encode.ts`, Loki's `exporters/loki/push-encode.ts`): pure functions, no
- * allocation, so both encoders' first pass (sizes) can call them per field.
+ * Protobuf wire primitives shared by the hand-written encoders (remote-write's
+ * `model/remote-write/encode.ts`, Loki's `exporters/loki/push-encode.ts`): sizes for their first
+ * pass, varint writes for their second, on the encoder's own cursor. No allocation.
  */
+
+/** An encoder's output and where it writes next. */
+export interface WireCursor {
+  buf: Buffer;
+  pos: number;
+}
+
+const TWO_32 = 4294967296;
+
+/** A uint32 as a varint at `w.pos`. */
+export function writeVarint32(w: WireCursor, n: number): void {
+  const b = w.buf;
+  let p = w.pos;
+  while (n > 0x7f) {
+    b[p++] = (n & 0x7f) | 0x80;
+    n >>>= 7;
+  }
+  b[p++] = n;
+  w.pos = p;
+}
+
+/** A safe integer as an int64 varint (two's complement over 64 bits when negative, as protobufjs). */
+export function writeVarint64(w: WireCursor, n: number): void {
+  if (n >= 0 && n <= 0x7fffffff) {
+    writeVarint32(w, n);
+    return;
+  }
+  if (n < 0) {
+    // Rare (timestamps before 1970), so BigInt is fine here.
+    let b = BigInt.asUintN(64, BigInt(n));
+    while (b > 0x7fn) {
+      w.buf[w.pos++] = Number(b & 0x7fn) | 0x80;
+      b >>= 7n;
+    }
+    w.buf[w.pos++] = Number(b);
+    return;
+  }
+  let lo = n % TWO_32;
+  let hi = Math.floor(n / TWO_32);
+  while (hi > 0) {
+    w.buf[w.pos++] = (lo & 0x7f) | 0x80;
+    lo = ((lo >>> 7) | ((hi & 0x7f) << 25)) >>> 0;
+    hi >>>= 7;
+  }
+  writeVarint32(w, lo);
+}
 
 /** Strings shorter than this are measured by a JS loop; longer ones natively (a V8 fast API call wins past a few characters). */
 export const SHORT_STRING = 24;

@@ -24,7 +24,7 @@
  * being encoded again. Not reentrant (module-level scratch state); encoding is synchronous.
  */
 import type { BodyAllocator } from '../../internal/encode-arena.js';
-import { SHORT_STRING, utf8Length, varint32Len, varint64Len } from '../../internal/proto-wire.js';
+import { SHORT_STRING, utf8Length, varint32Len, varint64Len, writeVarint32, writeVarint64 } from '../../internal/proto-wire.js';
 import type { LokiEntry, MetadataPair } from './convert.js';
 import type { PlannedRequest } from './encode.js';
 
@@ -39,8 +39,6 @@ const T_PAIR_NAME = (1 << 3) | 2;
 const T_PAIR_VALUE = (2 << 3) | 2;
 const T_TS_SECONDS = 1 << 3;
 const T_TS_NANOS = 2 << 3;
-
-const TWO_32 = 4294967296;
 
 /**
  * Encoder state, one object rather than module-level `let`s (V8 optimises property access on a
@@ -134,42 +132,6 @@ function streamSize(selector: string, entries: readonly LokiEntry[]): number {
 
 // ---- writing ----
 
-function writeVarint32(n: number): void {
-  const b = st.buf;
-  let p = st.pos;
-  while (n > 0x7f) {
-    b[p++] = (n & 0x7f) | 0x80;
-    n >>>= 7;
-  }
-  b[p++] = n;
-  st.pos = p;
-}
-
-/** A safe integer as an int64 varint (two's complement over 64 bits when negative, as protobufjs). */
-function writeVarint64(n: number): void {
-  if (n >= 0 && n <= 0x7fffffff) {
-    writeVarint32(n);
-    return;
-  }
-  if (n < 0) {
-    let b = BigInt.asUintN(64, BigInt(n)); // never for real timestamps; BigInt is fine here
-    while (b > 0x7fn) {
-      st.buf[st.pos++] = Number(b & 0x7fn) | 0x80;
-      b >>= 7n;
-    }
-    st.buf[st.pos++] = Number(b);
-    return;
-  }
-  let lo = n % TWO_32;
-  let hi = Math.floor(n / TWO_32);
-  while (hi > 0) {
-    st.buf[st.pos++] = (lo & 0x7f) | 0x80;
-    lo = ((lo >>> 7) | ((hi & 0x7f) << 25)) >>> 0;
-    hi >>>= 7;
-  }
-  writeVarint32(lo);
-}
-
 /** Node's native writes (what Buffer#write calls), without the encoding dispatch. */
 type NativeWritable = Buffer & {
   utf8Write(s: string, offset: number, length: number): number;
@@ -179,7 +141,7 @@ type NativeWritable = Buffer & {
 /** A string field's tag, length and bytes; `n` is its UTF-8 length from pass 1. */
 function writeString(tag: number, s: string, n: number): void {
   st.buf[st.pos++] = tag;
-  writeVarint32(n);
+  writeVarint32(st, n);
   const b = st.buf as NativeWritable;
   const p = st.pos;
   if (n === s.length) {
@@ -194,7 +156,7 @@ function writePairs(pairs: readonly MetadataPair[]): void {
   for (let j = 0; j < pairs.length; j++) {
     const p = pairs[j];
     st.buf[st.pos++] = T_ENTRY_METADATA;
-    writeVarint32(st.sizes[st.sizeRead++]);
+    writeVarint32(st, st.sizes[st.sizeRead++]);
     if (p.name !== '') writeString(T_PAIR_NAME, p.name, st.sizes[st.sizeRead++]);
     if (p.value !== '') writeString(T_PAIR_VALUE, p.value, st.sizes[st.sizeRead++]);
   }
@@ -205,17 +167,17 @@ function writeStream(selector: string, entries: readonly LokiEntry[]): void {
   for (let k = 0; k < entries.length; k++) {
     const e = entries[k];
     st.buf[st.pos++] = T_STREAM_ENTRIES;
-    writeVarint32(st.sizes[st.sizeRead++]);
+    writeVarint32(st, st.sizes[st.sizeRead++]);
     const { sec, nanos } = e;
     st.buf[st.pos++] = T_ENTRY_TIMESTAMP;
     st.buf[st.pos++] = timestampSize(sec, nanos);
     if (sec !== 0) {
       st.buf[st.pos++] = T_TS_SECONDS;
-      writeVarint64(sec);
+      writeVarint64(st, sec);
     }
     if (nanos !== 0) {
       st.buf[st.pos++] = T_TS_NANOS;
-      writeVarint64(nanos);
+      writeVarint64(st, nanos);
     }
     if (e.line !== '') writeString(T_ENTRY_LINE, e.line, st.sizes[st.sizeRead++]);
     if (e.meta.length > 0) writePairs(e.meta);
@@ -259,7 +221,7 @@ export function encodePushRequest(plan: PlannedRequest, alloc: BodyAllocator = B
   for (let i = 0; i < streams.length; i++) {
     const s = streams[i];
     st.buf[st.pos++] = T_REQUEST_STREAMS;
-    writeVarint32(st.sizes[st.sizeRead++]);
+    writeVarint32(st, st.sizes[st.sizeRead++]);
     writeStream(s.selector, s.entries);
   }
   const out = st.buf;

@@ -12,7 +12,7 @@
  * written even when zero. Not reentrant (module-level scratch state); encoding is synchronous.
  */
 import type { BodyAllocator } from '../../internal/encode-arena.js';
-import { utf8Length, varint32Len, varint64Len } from '../../internal/proto-wire.js';
+import { utf8Length, varint32Len, varint64Len, writeVarint32, writeVarint64 } from '../../internal/proto-wire.js';
 import type { ScannedWriteRequest } from './scan.js';
 import type { BucketSpan, Exemplar, Label, MetricMetadata, NativeHistogram, Sample, TimeSeries, WriteRequest } from './types.js';
 
@@ -52,8 +52,6 @@ const T_MD_TYPE = 1 << 3;
 const T_MD_NAME = TAG_LEN(2);
 const T_MD_HELP = TAG_LEN(4);
 const T_MD_UNIT = TAG_LEN(5);
-
-const TWO_32 = 4294967296;
 
 /**
  * Encoder state. One object rather than module-level `let`s: V8 optimises property access on a
@@ -167,39 +165,6 @@ function metadataSize(m: MetricMetadata): number {
 
 // ---- writing ----
 
-function writeVarint32(n: number): void {
-  while (n > 0x7f) {
-    st.buf[st.pos++] = (n & 0x7f) | 0x80;
-    n >>>= 7;
-  }
-  st.buf[st.pos++] = n;
-}
-
-function writeVarint64(n: number): void {
-  if (n >= 0 && n <= 0x7fffffff) {
-    writeVarint32(n);
-    return;
-  }
-  if (n < 0) {
-    // Two's complement over 64 bits: rare (timestamps before 1970), so BigInt is fine here.
-    let b = BigInt.asUintN(64, BigInt(n));
-    while (b > 0x7fn) {
-      st.buf[st.pos++] = Number(b & 0x7fn) | 0x80;
-      b >>= 7n;
-    }
-    st.buf[st.pos++] = Number(b);
-    return;
-  }
-  let lo = n % TWO_32;
-  let hi = Math.floor(n / TWO_32);
-  while (hi > 0) {
-    st.buf[st.pos++] = (lo & 0x7f) | 0x80;
-    lo = ((lo >>> 7) | ((hi & 0x7f) << 25)) >>> 0;
-    hi >>>= 7;
-  }
-  writeVarint32(lo);
-}
-
 const STALE_BYTES = Buffer.alloc(8);
 STALE_BYTES.writeUInt32LE(0x00000002, 0);
 STALE_BYTES.writeUInt32LE(0x7ff00000, 4);
@@ -232,7 +197,7 @@ function pickNaN(v: number): Buffer {
 type Utf8Writable = Buffer & { utf8Write(s: string, offset: number, length: number): number };
 
 function writeString(s: string, n: number): void {
-  writeVarint32(n);
+  writeVarint32(st, n);
   const b = st.buf;
   const p = st.pos;
   if (n === s.length && n < 24) {
@@ -253,7 +218,7 @@ function writeLabel(l: Label): void {
 function writeLabels(tag: number, labels: Label[]): void {
   for (let j = 0; j < labels.length; j++) {
     st.buf[st.pos++] = tag;
-    writeVarint32(st.sizes[st.sizeRead++]);
+    writeVarint32(st, st.sizes[st.sizeRead++]);
     writeLabel(labels[j]);
   }
 }
@@ -264,28 +229,28 @@ function writeSample(s: Sample): void {
   st.buf[st.pos++] = T_SAMPLE_VALUE;
   writeDouble(s.value);
   st.buf[st.pos++] = T_SAMPLE_TS;
-  writeVarint64(s.timestamp);
+  writeVarint64(st, s.timestamp);
 }
 
 function writeExemplar(e: Exemplar): void {
   st.buf[st.pos++] = T_SERIES_EXEMPLARS;
-  writeVarint32(st.sizes[st.sizeRead++]);
+  writeVarint32(st, st.sizes[st.sizeRead++]);
   writeLabels(T_EXEMPLAR_LABELS, e.labels);
   st.buf[st.pos++] = T_EXEMPLAR_VALUE;
   writeDouble(e.value);
   st.buf[st.pos++] = T_EXEMPLAR_TS;
-  writeVarint64(e.timestamp);
+  writeVarint64(st, e.timestamp);
 }
 
 function writeSpans(tag: number, spans: BucketSpan[]): void {
   for (let j = 0; j < spans.length; j++) {
     const s = spans[j];
     st.buf[st.pos++] = tag;
-    writeVarint32(spanSize(s));
+    writeVarint32(st, spanSize(s));
     st.buf[st.pos++] = T_SPAN_OFFSET;
-    writeVarint32(zigzag32(s.offset));
+    writeVarint32(st, zigzag32(s.offset));
     st.buf[st.pos++] = T_SPAN_LENGTH;
-    writeVarint32(s.length);
+    writeVarint32(st, s.length);
   }
 }
 
@@ -293,31 +258,31 @@ function writePackedSint64(tag: number, values: number[]): void {
   const n = st.sizes[st.sizeRead++];
   if (n === 0) return;
   st.buf[st.pos++] = tag;
-  writeVarint32(n);
-  for (let i = 0; i < values.length; i++) writeVarint64(zigzag64(values[i]));
+  writeVarint32(st, n);
+  for (let i = 0; i < values.length; i++) writeVarint64(st, zigzag64(values[i]));
 }
 
 function writePackedDouble(tag: number, values: number[]): void {
   if (values.length === 0) return;
   st.buf[st.pos++] = tag;
-  writeVarint32(8 * values.length);
+  writeVarint32(st, 8 * values.length);
   for (let i = 0; i < values.length; i++) writeDouble(values[i]);
 }
 
 function writeHistogram(h: NativeHistogram): void {
   st.buf[st.pos++] = T_SERIES_HISTOGRAMS;
-  writeVarint32(st.sizes[st.sizeRead++]);
+  writeVarint32(st, st.sizes[st.sizeRead++]);
   if (h.isFloat) {
     st.buf[st.pos++] = T_H_COUNT_FLOAT;
     writeDouble(h.count);
   } else {
     st.buf[st.pos++] = T_H_COUNT_INT;
-    writeVarint64(h.count);
+    writeVarint64(st, h.count);
   }
   st.buf[st.pos++] = T_H_SUM;
   writeDouble(h.sum);
   st.buf[st.pos++] = T_H_SCHEMA;
-  writeVarint32(zigzag32(h.schema));
+  writeVarint32(st, zigzag32(h.schema));
   st.buf[st.pos++] = T_H_ZERO_THRESHOLD;
   writeDouble(h.zeroThreshold);
   if (h.isFloat) {
@@ -325,7 +290,7 @@ function writeHistogram(h: NativeHistogram): void {
     writeDouble(h.zeroCount);
   } else {
     st.buf[st.pos++] = T_H_ZERO_COUNT_INT;
-    writeVarint64(h.zeroCount);
+    writeVarint64(st, h.zeroCount);
   }
   writeSpans(T_H_NEG_SPANS, h.negativeSpans);
   writePackedSint64(T_H_NEG_DELTAS, h.negativeDeltas);
@@ -335,15 +300,15 @@ function writeHistogram(h: NativeHistogram): void {
   writePackedDouble(T_H_POS_COUNTS, h.positiveCounts);
   if (h.resetHint !== 0) {
     st.buf[st.pos++] = T_H_RESET_HINT;
-    writeVarint32(h.resetHint);
+    writeVarint32(st, h.resetHint);
   }
   st.buf[st.pos++] = T_H_TS;
-  writeVarint64(h.timestamp);
+  writeVarint64(st, h.timestamp);
 }
 
 function writeSeries(ts: TimeSeries): void {
   st.buf[st.pos++] = T_REQ_SERIES;
-  writeVarint32(st.sizes[st.sizeRead++]);
+  writeVarint32(st, st.sizes[st.sizeRead++]);
   writeLabels(T_SERIES_LABELS, ts.labels);
   const { samples, exemplars, histograms } = ts;
   for (let j = 0; j < samples.length; j++) writeSample(samples[j]);
@@ -353,10 +318,10 @@ function writeSeries(ts: TimeSeries): void {
 
 function writeMetadata(m: MetricMetadata): void {
   st.buf[st.pos++] = T_REQ_METADATA;
-  writeVarint32(st.sizes[st.sizeRead++]);
+  writeVarint32(st, st.sizes[st.sizeRead++]);
   if (m.type !== 0) {
     st.buf[st.pos++] = T_MD_TYPE;
-    writeVarint32(m.type);
+    writeVarint32(st, m.type);
   }
   if (m.metricFamilyName !== '') {
     st.buf[st.pos++] = T_MD_NAME;
@@ -536,7 +501,7 @@ export function encodeScannedSeries(
     st.pos = 0;
     for (let j = from; j < to; j++) {
       st.buf[st.pos++] = T_REQ_SERIES;
-      writeVarint32(bodySize[j] as number);
+      writeVarint32(st, bodySize[j] as number);
       const l = labels[j] as Uint8Array;
       st.buf.set(l, st.pos);
       st.pos += l.length;
@@ -548,7 +513,7 @@ export function encodeScannedSeries(
         st.buf[st.pos++] = T_SAMPLE_VALUE;
         copyValue(scan.bytes, scan.sampleValue[i] as number);
         st.buf[st.pos++] = T_SAMPLE_TS;
-        writeVarint64(t);
+        writeVarint64(st, t);
       }
     }
     if (st.pos !== total) throw new Error(`remote-write encoder wrote ${st.pos} bytes, expected ${total}`);
@@ -609,7 +574,7 @@ export function encodeSampleSeries(
       const t = ts[j] as number;
       const tl = varint64Len(t);
       st.buf[st.pos++] = T_REQ_SERIES;
-      writeVarint32(l.length + 12 + tl);
+      writeVarint32(st, l.length + 12 + tl);
       st.buf.set(l, st.pos);
       st.pos += l.length;
       st.buf[st.pos++] = T_SERIES_SAMPLES;
@@ -622,7 +587,7 @@ export function encodeSampleSeries(
       } else if (at === VALUE_NUMBER) writeDouble(value[j] as number);
       else copyValue(src, at);
       st.buf[st.pos++] = T_SAMPLE_TS;
-      writeVarint64(t);
+      writeVarint64(st, t);
     }
     if (st.pos !== total) throw new Error(`remote-write encoder wrote ${st.pos} bytes, expected ${total}`);
     out.push({ body: st.buf, from, to });
