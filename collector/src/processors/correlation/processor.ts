@@ -41,7 +41,7 @@ import {
   StatusCode,
   type TracesData,
 } from '../../model/types.js';
-import { findAttribute, getStringAttribute, idToHex, int64ToString, isSet } from '../../model/values.js';
+import { findAttribute, getStringAttribute, hexIdToBytes, idToHex, int64ToString, isSet } from '../../model/values.js';
 import { sharedCounter } from '../../telemetry/self-metrics.js';
 import type { CorrelationProcessorConfig } from './config.js';
 import { acquireJoinState, type JoinState, releaseJoinState } from './join-state.js';
@@ -89,10 +89,6 @@ function idString(v: AnyValue | null | undefined): string | undefined {
     return values.length === 1 ? idString(values[0]) : undefined;
   }
   return undefined;
-}
-
-function hexToBytes(hex: string): Uint8Array {
-  return new Uint8Array(Buffer.from(hex, 'hex'));
 }
 
 /** Per-batch tallies: rejected IDs by key and problem, joins by direction. */
@@ -251,8 +247,9 @@ export function createCorrelationProcessor<S extends Signal>(
           // context (the attributes go: the loki exporter writes the trace fields itself).
           if (found.trace_id !== undefined) {
             if (traceHex === '') {
-              record.traceId = hexToBytes(found.trace_id);
-              if (found.span_id !== undefined && idToHex(record.spanId) === '') record.spanId = hexToBytes(found.span_id);
+              // Validated as lowercase hex of the right length by @stitch/correlation.
+              record.traceId = hexIdToBytes(found.trace_id, 16);
+              if (found.span_id !== undefined && idToHex(record.spanId) === '') record.spanId = hexIdToBytes(found.span_id, 8);
               traceHex = found.trace_id;
             }
             if (traceHex === found.trace_id) removeKeys(record.attributes, 'trace_id', 'span_id');
