@@ -13,19 +13,14 @@
  * data before that.
  */
 import v8 from 'node:v8';
+import { v8FlagSetByUser } from './startup-heap.js';
 
 /** `--heap-growing-percent` for a growing factor of 4 (1 + 300/100), V8's factor for large heaps. */
 export const LARGE_HEAP_GROWING_PERCENT = 300;
 
-/** True when the user set `--heap-growing-percent` (NODE_OPTIONS or node flags): leave it alone. */
-function growingPercentConfigured(): boolean {
-  const flags = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' ');
-  return /heap[-_]growing[-_]percent/.test(flags);
-}
-
 /** Applies {@link LARGE_HEAP_GROWING_PERCENT} unless the user chose a value; returns whether it did. */
 export function useLargeHeapGrowingFactor(): boolean {
-  if (growingPercentConfigured()) return false;
+  if (v8FlagSetByUser('heap-growing-percent')) return false;
   v8.setFlagsFromString(`--heap-growing-percent=${LARGE_HEAP_GROWING_PERCENT}`);
   return true;
 }

@@ -16,12 +16,12 @@ import v8 from 'node:v8';
 const DEFAULT_GROWTH_FACTOR = 2;
 
 /**
- * True when the user set the growth factor themselves (NODE_OPTIONS or node flags): leave it alone.
- * `--max-semi-space-size` (the DaemonSet sets 16) is compatible: growth resumes up to it.
+ * True when the user set V8 flag `name` (e.g. `semi-space-growth-factor`; `-` or `_` either way)
+ * through NODE_OPTIONS or node's own flags: Stitch then leaves it alone.
  */
-function growthFactorConfigured(): boolean {
+export function v8FlagSetByUser(name: string): boolean {
   const flags = [...process.execArgv, process.env.NODE_OPTIONS ?? ''].join(' ');
-  return /semi[-_]space[-_]growth[-_]factor/.test(flags);
+  return new RegExp(name.replace(/[-_]/g, '[-_]')).test(flags);
 }
 
 /**
@@ -32,7 +32,8 @@ function growthFactorConfigured(): boolean {
  * `--semi-space-growth-factor`.
  */
 export function holdYoungGenerationWhileStarting(): () => void {
-  if (growthFactorConfigured()) return () => {};
+  // `--max-semi-space-size` (the DaemonSet sets 16) is compatible: growth resumes up to it.
+  if (v8FlagSetByUser('semi-space-growth-factor')) return () => {};
   v8.setFlagsFromString('--semi-space-growth-factor=1');
   let released = false;
   return () => {
