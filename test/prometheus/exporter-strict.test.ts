@@ -6,7 +6,8 @@
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import Long from 'long';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { prometheusRemoteWriteConfigSchema } from '../../collector/src/exporters/prometheus-remote-write/config.js';
 import {
   createPrometheusRemoteWriteExporter,
@@ -14,10 +15,12 @@ import {
 } from '../../collector/src/exporters/prometheus-remote-write/exporter.js';
 import { AggregationTemporality, type KeyValue, type MetricsData } from '../../collector/src/model/types.js';
 import { testHost, testSettings } from '../../collector/src/testing/index.js';
+import { SENDER_HOMES, senderHome } from '../../collector/src/testing/sender-threads.js';
 import { type StrictRemoteWrite, startStrictRemoteWrite } from '../helpers/strict-remote-write.js';
 
 const T0 = Date.now() - 60_000;
-const ns = (ms: number) => ms * 1e6;
+/** Nanoseconds as OTLP carries them (fixed64: a number this large would lose its last digits). */
+const ns = (ms: number) => Long.fromNumber(ms, true).mul(1_000_000);
 const attrs = (o: Record<string, string>): KeyValue[] =>
   Object.entries(o).map(([key, v]) => ({ key, value: { stringValue: v } }));
 
@@ -83,7 +86,11 @@ afterEach(async () => {
   await rw.close();
 });
 
-describe('prometheusremotewrite → strict receiver', () => {
+describe.each(SENDER_HOMES)('prometheusremotewrite → strict receiver, %s', (_home, value) => {
+  const home = senderHome(value);
+  beforeAll(home.set);
+  afterAll(home.restore);
+
   it('sends valid remote-write 1.0 with the fixed headers, a User-Agent and the user headers', async () => {
     await start({
       headers: { 'X-Scope-OrgID': 'tenant-a', 'Content-Type': 'text/evil' },
@@ -152,6 +159,8 @@ describe('prometheusremotewrite → strict receiver', () => {
     expect(rw.requests.map((r) => r.status)).toEqual([204, 204]);
     expect(rw.samplesOf('http_requests_total', { route: '/r2' })).toHaveLength(1);
     expect(await metricValue('stitch_exporter_prometheusremotewrite_samples_dropped_total', { reason: 'out_of_order' })).toBe(2);
+    // Three series remembered (/r0, /r1, /r2), also when the sender keeps them on its own thread.
+    expect(await metricValue('stitch_exporter_prometheusremotewrite_tracked_series')).toBe(3);
   });
 
   it('splits batches larger than max_batch_size_bytes into several valid requests', async () => {

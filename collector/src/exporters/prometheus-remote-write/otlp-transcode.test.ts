@@ -6,11 +6,13 @@
  * samples. The generator covers what the translator cares about (gauges, sums of every
  * temporality, histograms with and without sum, staleness, int / double / absent values, NaN,
  * attribute names that collide once sanitised, job / instance, repeats and old samples) and what
- * must fall back (exemplars, summaries, exponential histograms, the same series twice).
+ * must fall back (exemplars, summaries, exponential histograms). The same series twice in a
+ * batch (random repeats, merged batches) is written once with all its samples, as the full path does.
  */
 import http from 'node:http';
+import { isDeepStrictEqual } from 'node:util';
 import Long from 'long';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Consumer } from '../../component/component.js';
 import { metricsSource } from '../../model/lazy-metrics.js';
 import { decodeRequest, encodeRequest } from '../../model/otlp-codec.js';
@@ -24,6 +26,7 @@ import { batchConfigSchema } from '../../processors/batch/config.js';
 import { createBatchProcessor } from '../../processors/batch/processor.js';
 import { testHost, testSettings } from '../../testing/index.js';
 import { seededPicker as rng } from '../../testing/random.js';
+import { SENDER_HOMES, senderHome } from '../../testing/sender-threads.js';
 import { prometheusRemoteWriteConfigSchema } from './config.js';
 import { createPrometheusRemoteWriteExporter, seriesHash } from './exporter.js';
 import { createOtlpTranscoder } from './otlp-transcode.js';
@@ -256,7 +259,11 @@ const CONFIGS: [string, Record<string, unknown>][] = [
   ['export_created_metric (full path only)', { export_created_metric: { enabled: true } }],
 ];
 
-describe('OTLP → remote-write fast path', () => {
+describe.each(SENDER_HOMES)('OTLP → remote-write fast path, %s', (_home, value) => {
+  const home = senderHome(value);
+  beforeAll(home.set);
+  afterAll(home.restore);
+
   for (const [name, config] of CONFIGS) {
     it(`sends the same request bodies as the full path, one lane: ${name}`, async () => {
       const laneConfig = { ...config, remote_write_queue: { enabled: false, num_consumers: 1 } };
@@ -282,20 +289,28 @@ describe('OTLP → remote-write fast path', () => {
     });
   }
 
-  it('pushes a queued backlog of OTLP batches one by one (merged, they would repeat series and go the full path)', async () => {
-    const exp = await exporterTo({ remote_write_queue: { num_consumers: 1 } });
-    open.push(exp);
-    // The same sender's series (same seed), later each time, consumed faster than they are sent.
-    const batches = Array.from({ length: 8 }, (_, k) =>
-      decodeMetricsProtobuf(Buffer.from(encodeRequest('metrics', randomRequest(rng(7), 10 + k * 10, false), 'protobuf'))),
+  it("coalesces a queued backlog of one sender's batches into fewer requests, with the samples the full path sends", async () => {
+    const fast = await exporterTo({ remote_write_queue: { num_consumers: 1 } });
+    const full = await exporterTo({ remote_write_queue: { enabled: false, num_consumers: 1 } });
+    open.push(fast, full);
+    // The same sender's series (same seed), later each time, queued faster than they are sent.
+    const bodies = Array.from({ length: 8 }, (_, k) =>
+      Buffer.from(encodeRequest('metrics', randomRequest(rng(7), 10 + k * 10, false), 'protobuf')),
     );
+    const batches = bodies.map((b) => decodeMetricsProtobuf(b));
     expect(batches.every((b) => otlpMetricsSource(b) !== undefined)).toBe(true);
-    for (const b of batches) await exp.consumer.consume(b);
-    for (let t = 0; t < 500 && exp.backend.bodies.length < 8; t++) await new Promise((r) => setTimeout(r, 10));
-    await new Promise((r) => setTimeout(r, 100));
-    // One request per batch (one lane, small batches): merged, they would have repeated every
-    // series and gone the full path as fewer requests.
-    expect(exp.backend.bodies).toHaveLength(8);
+    for (const b of batches) await fast.consumer.consume(b);
+    for (const b of bodies) await full.consumer.consume(decodeRequest('metrics', b, 'protobuf'));
+    const want = received(full.backend.bodies);
+    expect(Object.values(want).flat().length).toBeGreaterThan(50);
+    for (let t = 0; t < 500 && !isDeepStrictEqual(received(fast.backend.bodies), want); t++) {
+      await new Promise((r) => setTimeout(r, 10));
+    }
+    expect(received(fast.backend.bodies)).toEqual(want);
+    expect(full.backend.bodies).toHaveLength(8);
+    // The first batch leaves alone; the seven queued behind it leave together.
+    expect(fast.backend.bodies.length).toBeLessThan(4);
+    for (const b of batches) expect(metricsSource(b)).toBeDefined(); // nothing was materialised
   });
 
   it('sends every series the same samples as the full path over four lanes', async () => {
@@ -313,50 +328,62 @@ describe('OTLP → remote-write fast path', () => {
     expect(received(fast.backend.bodies)).toEqual(received(full.backend.bodies));
   });
 
+  const senders = [
+    ['distinct instances', false],
+    ['the same senders, one interval apart', true],
+  ] as const;
   for (const [name, config] of CONFIGS.slice(0, 3)) {
-    it(`sends the same request bodies as the full path through the batch processor, one lane: ${name}`, async () => {
-      const laneConfig = { ...config, remote_write_queue: { enabled: false, num_consumers: 1 } };
-      const fast = await exporterTo(laneConfig);
-      const full = await exporterTo(laneConfig);
-      open.push(fast, full);
-      let lazyBatches = 0;
-      const seen: Consumer<MetricsData> = {
-        capabilities: { mutatesData: false },
-        consume(batch, context) {
-          if (otlpMetricsSource(batch)) lazyBatches++;
-          return fast.consumer.consume(batch, context);
-        },
-      };
-      const batchConfig = batchConfigSchema.parse({ send_batch_size: 100_000, timeout: '10ms' });
-      const fastBatch = createBatchProcessor(testSettings('batch', 'processor'), batchConfig, 'metrics', seen);
-      const fullBatch = createBatchProcessor(testSettings('batch', 'processor'), batchConfig, 'metrics', full.consumer);
-      open.push({ close: () => fastBatch.shutdown() }, { close: () => fullBatch.shutdown() });
-      const r = rng(name.length * 104_729 + 3);
-      let batches = 0;
-      for (let round = 0; round < 12; round++) {
-        // A group of requests from distinct instances arrives together and is merged into one batch.
-        const bodies = [0, 1, 2].map((k) => {
-          const data = randomRequest(r, round, false);
-          for (const rm of data.resourceMetrics) {
-            for (const a of rm.resource?.attributes ?? []) {
-              if (a.key === 'service.instance.id') a.value = { stringValue: `${a.value?.stringValue}-${k}` };
+    for (const [shape, sameSenders] of senders) {
+      it(`sends the same request bodies as the full path through the batch processor, one lane, ${shape}: ${name}`, async () => {
+        const laneConfig = { ...config, remote_write_queue: { enabled: false, num_consumers: 1 } };
+        const fast = await exporterTo(laneConfig);
+        const full = await exporterTo(laneConfig);
+        open.push(fast, full);
+        let lazyBatches = 0;
+        const seen: Consumer<MetricsData> = {
+          capabilities: { mutatesData: false },
+          consume(batch, context) {
+            if (otlpMetricsSource(batch)) lazyBatches++;
+            return fast.consumer.consume(batch, context);
+          },
+        };
+        const batchConfig = batchConfigSchema.parse({ send_batch_size: 100_000, timeout: '10ms' });
+        const fastBatch = createBatchProcessor(testSettings('batch', 'processor'), batchConfig, 'metrics', seen);
+        const fullBatch = createBatchProcessor(testSettings('batch', 'processor'), batchConfig, 'metrics', full.consumer);
+        open.push({ close: () => fastBatch.shutdown() }, { close: () => fullBatch.shutdown() });
+        const r = rng(name.length * 104_729 + 3);
+        let batches = 0;
+        for (let round = 0; round < 12; round++) {
+          // A group of requests arrives together and is merged into one batch: from distinct
+          // instances, or from the same ones at three successive intervals (series met again).
+          const bodies = [0, 1, 2].map((k) => {
+            // The same senders: one seed per group, so each request repeats the group's series.
+            const data = sameSenders ? randomRequest(rng(1000 + round), round * 3 + k, false) : randomRequest(r, round, false);
+            if (sameSenders) return Buffer.from(encodeRequest('metrics', data, 'protobuf'));
+            for (const rm of data.resourceMetrics) {
+              for (const a of rm.resource?.attributes ?? []) {
+                if (a.key === 'service.instance.id') a.value = { stringValue: `${a.value?.stringValue}-${k}` };
+              }
             }
-          }
-          return Buffer.from(encodeRequest('metrics', data, 'protobuf'));
-        });
-        const fastDone = Promise.allSettled(bodies.map((b) => fastBatch.consume(decodeMetricsProtobuf(b))));
-        const fullDone = Promise.allSettled(bodies.map((b) => fullBatch.consume(decodeRequest('metrics', b, 'protobuf'))));
-        const [ra, rb] = await Promise.all([fastDone, fullDone]);
-        expect(ra.map((x) => x.status)).toEqual(rb.map((x) => x.status));
-        batches++;
-      }
-      expect(lazyBatches).toBe(batches); // every merged batch reached the exporter unmaterialised
-      expect(fast.backend.bodies.length).toBeGreaterThan(10);
-      expect(fast.backend.bodies.length).toBe(full.backend.bodies.length);
-      for (let i = 0; i < fast.backend.bodies.length; i++) {
-        expect(fast.backend.bodies[i]?.equals(full.backend.bodies[i] as Buffer), `request ${i}`).toBe(true);
-      }
-    });
+            return Buffer.from(encodeRequest('metrics', data, 'protobuf'));
+          });
+          const fastDone = Promise.allSettled(bodies.map((b) => fastBatch.consume(decodeMetricsProtobuf(b))));
+          const fullDone = Promise.allSettled(bodies.map((b) => fullBatch.consume(decodeRequest('metrics', b, 'protobuf'))));
+          const [ra, rb] = await Promise.all([fastDone, fullDone]);
+          expect(ra.map((x) => x.status)).toEqual(rb.map((x) => x.status));
+          batches++;
+        }
+        expect(lazyBatches).toBe(batches); // every merged batch reached the exporter unmaterialised
+        expect(fast.backend.bodies.length).toBeGreaterThan(10);
+        expect(fast.backend.bodies.length).toBe(full.backend.bodies.length);
+        for (let i = 0; i < fast.backend.bodies.length; i++) {
+          expect(fast.backend.bodies[i]?.equals(full.backend.bodies[i] as Buffer), `request ${i}`).toBe(true);
+        }
+        // Merged from the same senders, some series were met more than once in a batch.
+        const multi = full.backend.bodies.some((b) => decodeWriteRequest(b).timeseries.some((t) => t.samples.length > 1));
+        expect(multi).toBe(sameSenders);
+      });
+    }
   }
 
   it('transcodes plain batches without materialising and falls back for the rest', () => {
@@ -402,9 +429,13 @@ describe('OTLP → remote-write fast path', () => {
     expect(plan?.lanes.reduce((n, l) => n + l.labels.length, 0)).toBe(2);
     expect(metricsSource(batch)).toBeDefined(); // still lazy: nothing was materialised
     expect(transcoder.size).toBe(2);
-    // The same series twice in one batch: the full path merges them into one series.
+    // The same series twice in one batch (the full path merges them into one series): planned,
+    // with `repeats` telling the sender to write the series once.
     const twice = otlpMetricsSource(lazy(request([point('/a', T, 1), point('/a', T + 1000, 2)])));
-    expect(twice && transcoder.plan(twice)).toBeUndefined();
+    const repeated = twice ? transcoder.plan(twice) : undefined;
+    expect(repeated?.repeats).toBe(true);
+    expect(repeated?.lanes.flatMap((l) => l.ts)).toEqual([T, T + 1000]);
+    expect(plan?.repeats).toBe(false);
     // Exemplars: not scanned, decoded in full.
     const withExemplar = request([point('/a', T, 1)]);
     (withExemplar.resourceMetrics[0]?.scopeMetrics[0]?.metrics[0]?.sum?.dataPoints[0] as NumberDataPoint).exemplars = [

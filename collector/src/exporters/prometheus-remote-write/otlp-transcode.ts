@@ -11,10 +11,12 @@
  * so the output is what the full path (materialise → translate → encode) sends; the tests
  * compare the two byte for byte.
  *
- * A batch takes the full path when metadata or `_created` series are configured, when a point's
- * translation is not the plain one (one series per number point; buckets, +Inf, sum, count per
- * histogram point), or when two points of the batch end up in the same series (the full path
- * merges them).
+ * Two points of a batch may end up in the same series (batches merged by `batch` or by the
+ * exporter's queue, from a sender that sends its series every interval): the plan then says
+ * `repeats`, and the sender writes each such series once with its samples in the order met, as
+ * the full path merges them. A batch takes the full path when metadata or `_created` series are
+ * configured, or when a point's translation is not the plain one (one series per number point;
+ * buckets, +Inf, sum, count per histogram point).
  */
 
 import { MetricKind, type ScannedMetricsRequest } from '../../model/otlp-metrics/scan.js';
@@ -28,7 +30,7 @@ interface OutSeries {
   readonly key: string;
   readonly labels: Buffer;
   readonly lane: number;
-  /** The batch that last wrote this series (duplicate detection without a per-batch Set). */
+  /** The batch that last wrote this series (repeat detection without a per-batch Set). */
   stamp: number;
 }
 
@@ -51,7 +53,10 @@ interface ResourceEntry {
   readonly targetInfo: OutSeries | undefined;
 }
 
-/** The samples of one lane of a planned batch, one per series, in translator order. */
+/**
+ * The samples of one lane of a planned batch in translator order: one per series, or with the
+ * plan's `repeats`, series met again later in the lane (same key, later in the arrays).
+ */
 export interface TranscodedLane {
   readonly labels: Buffer[];
   readonly keys: string[];
@@ -65,6 +70,8 @@ export interface TranscodedLane {
 export interface TranscodePlan {
   readonly bytes: Buffer;
   readonly lanes: TranscodedLane[];
+  /** Some series is met more than once (in the same lane, as a series always hashes to one). */
+  readonly repeats: boolean;
   /** Points of delta sums / histograms (dropped as unsupported_data, as the translator does). */
   readonly unsupported: number;
   /** Points of unspecified temporality (dropped as invalid_data). */
@@ -225,8 +232,9 @@ export function createOtlpTranscoder(options: {
       for (let i = 0; i < lanes; i++) out.push({ labels: [], keys: [], ts: [], valueAt: [], value: [] });
       let unsupported = 0;
       let invalid = 0;
-      const put = (s: OutSeries, ms: number, valueAt: number, value: number): boolean => {
-        if (s.stamp === stamp) return false;
+      let repeats = false;
+      const put = (s: OutSeries, ms: number, valueAt: number, value: number): void => {
+        if (s.stamp === stamp) repeats = true;
         s.stamp = stamp;
         const lane = out[s.lane] as TranscodedLane;
         lane.labels.push(s.labels);
@@ -234,7 +242,6 @@ export function createOtlpTranscoder(options: {
         lane.ts.push(ms);
         lane.valueAt.push(valueAt);
         lane.value.push(value);
-        return true;
       };
       let m = 0;
       let p = 0;
@@ -266,12 +273,9 @@ export function createOtlpTranscoder(options: {
             const outputs = e.outputs;
             if (!hist) {
               const at = scan.valueAt[p] as number;
-              const ok = stale
-                ? put(outputs[0] as OutSeries, ms, VALUE_STALE, 0)
-                : at >= 0
-                  ? put(outputs[0] as OutSeries, ms, at, 0)
-                  : put(outputs[0] as OutSeries, ms, VALUE_NUMBER, scan.intValue[p] as number);
-              if (!ok) return undefined;
+              if (stale) put(outputs[0] as OutSeries, ms, VALUE_STALE, 0);
+              else if (at >= 0) put(outputs[0] as OutSeries, ms, at, 0);
+              else put(outputs[0] as OutSeries, ms, VALUE_NUMBER, scan.intValue[p] as number);
               continue;
             }
             // Buckets (cumulative), +Inf (= count), sum when present, count: the translator's order.
@@ -281,20 +285,18 @@ export function createOtlpTranscoder(options: {
             let cumulative = 0;
             for (let k = 0; k < nb; k++, at += 8) {
               cumulative += b.readUInt32LE(at + 4) * 4294967296 + b.readUInt32LE(at);
-              if (!put(outputs[k] as OutSeries, ms, stale ? VALUE_STALE : VALUE_NUMBER, cumulative)) return undefined;
+              put(outputs[k] as OutSeries, ms, stale ? VALUE_STALE : VALUE_NUMBER, cumulative);
             }
-            if (!put(outputs[nb] as OutSeries, ms, stale ? VALUE_STALE : VALUE_NUMBER, count)) return undefined;
+            put(outputs[nb] as OutSeries, ms, stale ? VALUE_STALE : VALUE_NUMBER, count);
             let o = nb + 1;
             const sumAt = scan.sumAt[p] as number;
-            if (sumAt >= 0 && !put(outputs[o++] as OutSeries, ms, stale ? VALUE_STALE : sumAt, 0)) return undefined;
-            if (!put(outputs[o] as OutSeries, ms, stale ? VALUE_STALE : VALUE_NUMBER, count)) return undefined;
+            if (sumAt >= 0) put(outputs[o++] as OutSeries, ms, stale ? VALUE_STALE : sumAt, 0);
+            put(outputs[o] as OutSeries, ms, stale ? VALUE_STALE : VALUE_NUMBER, count);
           }
         }
-        if (latest > 0 && resEntry.targetInfo !== undefined && !put(resEntry.targetInfo, latest, VALUE_NUMBER, 1)) {
-          return undefined;
-        }
+        if (latest > 0 && resEntry.targetInfo !== undefined) put(resEntry.targetInfo, latest, VALUE_NUMBER, 1);
       }
-      return { bytes: b, lanes: out, unsupported, invalid };
+      return { bytes: b, lanes: out, repeats, unsupported, invalid };
     },
   };
 }

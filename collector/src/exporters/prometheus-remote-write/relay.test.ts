@@ -6,7 +6,7 @@
  * be the same, sample for sample, NaN payloads included.
  */
 import http from 'node:http';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Consumer } from '../../component/component.js';
 import { metricsSource } from '../../model/lazy-metrics.js';
 import { decodeWriteRequest } from '../../model/remote-write/decode.js';
@@ -20,6 +20,7 @@ import { prometheusRemoteWriteReceiverConfigSchema } from '../../receivers/prome
 import { createPrometheusRemoteWriteReceiver } from '../../receivers/prometheus-remote-write/receiver.js';
 import { testHost, testSettings } from '../../testing/index.js';
 import { seededPicker as rng } from '../../testing/random.js';
+import { SENDER_HOMES, senderHome } from '../../testing/sender-threads.js';
 import { prometheusRemoteWriteConfigSchema } from './config.js';
 import { createPrometheusRemoteWriteExporter } from './exporter.js';
 
@@ -184,7 +185,11 @@ function randomRequest(r: ReturnType<typeof rng>, round: number, seriesCount: nu
   return { timeseries, metadata: [] };
 }
 
-describe('relay fast path', () => {
+describe.each(SENDER_HOMES)('relay fast path, %s', (_home, value) => {
+  const home = senderHome(value);
+  beforeAll(home.set);
+  afterAll(home.restore);
+
   const configs: [string, Record<string, unknown>][] = [
     ['defaults', {}],
     ['external labels and a namespace', { external_labels: { cluster: 'eu-1', job: 'ignored' }, namespace: 'relay' }],

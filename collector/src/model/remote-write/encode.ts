@@ -525,17 +525,21 @@ export function encodeScannedSeries(
 }
 
 /**
- * Series of one sample each, written from flat arrays: the OTLP → remote-write fast path
+ * Series written from flat arrays: the OTLP → remote-write fast path
  * (exporters/prometheus-remote-write/otlp-transcode.ts) fills these from a scanned request.
+ * Series j has one sample, k = j, or with `sampleFrom` the samples k in
+ * [sampleFrom[j], sampleFrom[j + 1]) (merged batches that met a series several times).
  */
 export interface SampleSeriesBatch {
   /** Number of series. */
   readonly count: number;
   /** Encoded label fields of series j (`encodeLabelFields`). */
   readonly labels: readonly Uint8Array[];
-  /** Sample timestamp (ms) of series j. */
+  /** Per series j: where its samples start in the sample arrays (count + 1 entries); absent: k = j. */
+  readonly sampleFrom?: ArrayLike<number>;
+  /** Timestamp (ms) of sample k. */
   readonly ts: ArrayLike<number>;
-  /** Sample value of series j: -2 the staleness marker, -1 `value[j]`, else the offset of its 8 bytes in `src`. */
+  /** Value of sample k: -2 the staleness marker, -1 `value[k]`, else the offset of its 8 bytes in `src`. */
   readonly valueAt: ArrayLike<number>;
   readonly value: ArrayLike<number>;
   readonly src: Buffer;
@@ -547,7 +551,7 @@ export const VALUE_STALE = -2;
 export const VALUE_NUMBER = -1;
 
 /**
- * Encodes one-sample series into WriteRequests of at most `maxBytes` each (uncompressed), the
+ * Encodes flat-array series into WriteRequests of at most `maxBytes` each (uncompressed), the
  * same bytes `encodeWriteRequests` writes for the same series, without a Sample or Label object.
  */
 export function encodeSampleSeries(
@@ -555,14 +559,17 @@ export function encodeSampleSeries(
   maxBytes: number,
   alloc: BodyAllocator = Buffer.allocUnsafe,
 ): EncodedRequest[] {
-  const { count, labels, ts, valueAt, value, src } = batch;
+  const { count, labels, sampleFrom, ts, valueAt, value, src } = batch;
   const out: EncodedRequest[] = [];
   let from = 0;
   while (from < count) {
     let to = from;
     let total = 0;
     while (to < count) {
-      const size = lenField((labels[to] as Uint8Array).length + 12 + varint64Len(ts[to] as number));
+      let samplesSize = 0;
+      const kEnd = sampleFrom ? (sampleFrom[to + 1] as number) : to + 1;
+      for (let k = sampleFrom ? (sampleFrom[to] as number) : to; k < kEnd; k++) samplesSize += 12 + varint64Len(ts[k] as number);
+      const size = lenField((labels[to] as Uint8Array).length + samplesSize);
       if (to !== from && total + size > maxBytes) break;
       total += size;
       to++;
@@ -571,23 +578,28 @@ export function encodeSampleSeries(
     st.pos = 0;
     for (let j = from; j < to; j++) {
       const l = labels[j] as Uint8Array;
-      const t = ts[j] as number;
-      const tl = varint64Len(t);
+      const kStart = sampleFrom ? (sampleFrom[j] as number) : j;
+      const kEnd = sampleFrom ? (sampleFrom[j + 1] as number) : j + 1;
+      let samplesSize = 0;
+      for (let k = kStart; k < kEnd; k++) samplesSize += 12 + varint64Len(ts[k] as number);
       st.buf[st.pos++] = T_REQ_SERIES;
-      writeVarint32(st, l.length + 12 + tl);
+      writeVarint32(st, l.length + samplesSize);
       st.buf.set(l, st.pos);
       st.pos += l.length;
-      st.buf[st.pos++] = T_SERIES_SAMPLES;
-      st.buf[st.pos++] = 10 + tl;
-      st.buf[st.pos++] = T_SAMPLE_VALUE;
-      const at = valueAt[j] as number;
-      if (at === VALUE_STALE) {
-        STALE_BYTES.copy(st.buf, st.pos);
-        st.pos += 8;
-      } else if (at === VALUE_NUMBER) writeDouble(value[j] as number);
-      else copyValue(src, at);
-      st.buf[st.pos++] = T_SAMPLE_TS;
-      writeVarint64(st, t);
+      for (let k = kStart; k < kEnd; k++) {
+        const t = ts[k] as number;
+        st.buf[st.pos++] = T_SERIES_SAMPLES;
+        st.buf[st.pos++] = 10 + varint64Len(t);
+        st.buf[st.pos++] = T_SAMPLE_VALUE;
+        const at = valueAt[k] as number;
+        if (at === VALUE_STALE) {
+          STALE_BYTES.copy(st.buf, st.pos);
+          st.pos += 8;
+        } else if (at === VALUE_NUMBER) writeDouble(value[k] as number);
+        else copyValue(src, at);
+        st.buf[st.pos++] = T_SAMPLE_TS;
+        writeVarint64(st, t);
+      }
     }
     if (st.pos !== total) throw new Error(`remote-write encoder wrote ${st.pos} bytes, expected ${total}`);
     out.push({ body: st.buf, from, to });

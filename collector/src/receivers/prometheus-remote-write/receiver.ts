@@ -15,13 +15,13 @@ import { readBody } from '../../internal/http-server/body.js';
 import { createHttpServer, type HttpServer } from '../../internal/http-server/server.js';
 import { createLazyMetrics } from '../../model/lazy-metrics.js';
 import { decodeWriteRequest } from '../../model/remote-write/decode.js';
-import { type ScannedWriteRequest, scannedLabels, scanWriteRequest } from '../../model/remote-write/scan.js';
+import { scanWriteRequest } from '../../model/remote-write/scan.js';
 import { decompressBodySync } from '../../model/remote-write/snappy.js';
-import { REMOTE_WRITE_SOURCE_KIND, type RemoteWriteSource } from '../../model/remote-write/source.js';
 import type { MetricsData } from '../../model/types.js';
 import type { DropReason } from '../../telemetry/self-metrics.js';
 import { createReceiverCore, type RequestRefusal } from '../otlp/core.js';
 import type { PrometheusRemoteWriteReceiverConfig } from './config.js';
+import { remoteWriteLazySource } from './lazy-source.js';
 import { createRemoteWriteToOtlp } from './translate.js';
 
 /** The path Prometheus writes to. */
@@ -54,22 +54,6 @@ export function createPrometheusRemoteWriteReceiver(
 ): PrometheusRemoteWriteReceiver {
   const core = createReceiverCore(settings, next);
   const translator = createRemoteWriteToOtlp();
-  /**
-   * A request of plain float series travels unmaterialised (model/lazy-metrics.ts): the OTLP form
-   * is built only if a consumer reads it; the prometheusremotewrite exporter relays the bytes.
-   */
-  const lazySource = (scan: ScannedWriteRequest): RemoteWriteSource => ({
-    kind: REMOTE_WRITE_SOURCE_KIND,
-    points: scan.samples,
-    scan,
-    materialise: () => translator.translate(decodeWriteRequest(scan.bytes)).data,
-    seriesShape: (i) =>
-      translator.translate({
-        timeseries: [{ labels: scannedLabels(scan, i), samples: [{ value: 0, timestamp: 0 }], exemplars: [], histograms: [] }],
-        metadata: [],
-      }).data,
-    withBytes: (bytes) => lazySource({ ...scan, bytes }),
-  });
   const limit = config.max_request_body_size;
   let server: HttpServer | undefined;
   let port: number | undefined;
@@ -106,7 +90,7 @@ export function createPrometheusRemoteWriteReceiver(
       const scan = scanWriteRequest(raw);
       if (scan) {
         if (scan.samples === 0) return reply.code(204).send();
-        data = createLazyMetrics(lazySource(scan));
+        data = createLazyMetrics(remoteWriteLazySource(scan, translator));
       } else {
         // Anything beyond plain named float series (metadata, exemplars, histograms, target_info,
         // invalid series or bytes): decode in full, which also says precisely what is wrong.

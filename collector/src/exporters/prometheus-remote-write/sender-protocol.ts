@@ -1,0 +1,58 @@
+/**
+ * What the exporter and its sender worker (./sender-worker.ts) say to each other. A batch
+ * crosses as the bytes it came in plus the receiver's scan (typed arrays, copied by
+ * postMessage), so the worker neither decodes nor scans again; a batch a processor materialised
+ * crosses as an OTLP protobuf request, which the worker decodes in full (not lazily), so it takes
+ * the same path it would have taken on the exporter's thread.
+ */
+import type { CorrelationIdKey } from '@stitch/correlation';
+import type { ErrorKind } from '../../errors.js';
+import type { ClientTlsMaterial } from '../../internal/http-server/tls.js';
+import type { ScannedMetricsRequest } from '../../model/otlp-metrics/scan.js';
+import type { ScannedWriteRequest } from '../../model/remote-write/scan.js';
+import type { PrometheusRemoteWriteConfig } from './config.js';
+
+/** The worker's `workerData`. */
+export interface SenderWorkerInit {
+  componentId: string;
+  config: PrometheusRemoteWriteConfig;
+  userAgent: string;
+  tls: ClientTlsMaterial | undefined;
+}
+
+/** A scan whose `bytes` arrive as a Uint8Array (postMessage does not keep Buffer's prototype). */
+type Crossed<T extends { bytes: Buffer }> = Omit<T, 'bytes'> & { bytes: Uint8Array };
+
+/** One batch on its way to the worker. */
+export type SenderBatch =
+  | { kind: 'otlp'; scan: Crossed<ScannedMetricsRequest> }
+  | { kind: 'remote-write'; scan: Crossed<ScannedWriteRequest> }
+  | { kind: 'otlp-protobuf'; bytes: Uint8Array };
+
+/** Exporter → worker. */
+export type ToSender = { type: 'push'; id: number; batch: SenderBatch } | { type: 'abort'; id: number };
+
+/** Telemetry the worker gathered since its previous answer. */
+export interface SenderEventCounts {
+  unsupported: number;
+  invalid: number;
+  outOfOrder: number;
+  exemplarLabelsDropped: Partial<Record<CorrelationIdKey, number>>;
+}
+
+/** A StitchError as it crosses (the class does not survive postMessage). */
+export interface CrossedError {
+  code: string;
+  kind: ErrorKind;
+  retryable: boolean;
+  message: string;
+  retryAfterMs?: number;
+}
+
+/** Worker → exporter: the answer to push `id`, with the telemetry gathered meanwhile. */
+export interface FromSender {
+  id: number;
+  error?: CrossedError;
+  events: SenderEventCounts;
+  trackedSeries: number;
+}

@@ -1,0 +1,197 @@
+/**
+ * The exporter's side of its sender thread (./sender-worker.ts), opt-in with
+ * STITCH_EXPORTER_THREADS=1 (./exporter.ts `useSenderThread`): receiving and sending then use a
+ * core each. It pays where receiving is the heavy half (OTLP/gRPC: ~0.5M → ~0.95M samples/s on
+ * two cores), and costs ~15% more CPU per sample and ~110 MiB more RSS (bench/README.md).
+ *
+ * A batch crosses as the bytes plus the receiver's scan (one copy of the request, the typed
+ * arrays cloned): the worker neither decodes nor scans again. A batch a processor materialised
+ * crosses as an OTLP protobuf request, which the worker decodes in full: it takes the path it
+ * would have taken on this thread.
+ *
+ * The worker owns the sender's state (caches, series guard, HTTP agent). When it dies, the
+ * pushes it held are refused as retryable and the next push starts a new one, whose guard starts
+ * empty (a retried sample then reaches the backend twice, which Prometheus ignores).
+ */
+import { Worker } from 'node:worker_threads';
+import { errors, StitchError } from '../../errors.js';
+import type { ClientTlsMaterial } from '../../internal/http-server/tls.js';
+import { encodeRequest } from '../../model/otlp-codec.js';
+import { otlpMetricsSource } from '../../model/otlp-metrics/source.js';
+import { remoteWriteSource } from '../../model/remote-write/source.js';
+import type { MetricsData } from '../../model/types.js';
+import type { PrometheusRemoteWriteConfig } from './config.js';
+import type { Sender, SenderEvents } from './sender.js';
+import type { FromSender, SenderBatch, SenderWorkerInit, ToSender } from './sender-protocol.js';
+
+/** A sender on a worker thread; `close` stops the thread (pushes still held are refused). */
+export interface SenderWorker extends Sender {
+  close(): Promise<void>;
+}
+
+/** What `startSenderWorker` needs. */
+export interface SenderWorkerOptions {
+  componentId: string;
+  config: PrometheusRemoteWriteConfig;
+  userAgent: string;
+  tls: ClientTlsMaterial | undefined;
+  events: SenderEvents;
+  /** Told when the thread failed (the pushes it held were refused as retryable). */
+  onFailure(err: Error): void;
+}
+
+/**
+ * The worker's module: the compiled file next to this one. Under the test runner this module is
+ * TypeScript source, and the thread (which the runner does not transform) runs the build in
+ * dist/, which the suite's global setup compiles first.
+ */
+export function senderWorkerUrl(from: string = import.meta.url): URL {
+  const url = new URL('./sender-worker.js', from);
+  if (!from.endsWith('.ts')) return url;
+  return new URL(url.href.replace('/collector/src/', '/collector/dist/'));
+}
+
+/**
+ * The thread's flags when they must differ from the process's (undefined: inherit them): less
+ * the test runner's `stitch-source` export condition, which points packages at TypeScript
+ * sources the thread's plain Node cannot load. (V8 flags are process-wide: the thread has them.)
+ */
+export function threadExecArgv(argv: readonly string[] = process.execArgv): string[] | undefined {
+  const out: string[] = [];
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i] as string;
+    if ((a === '--conditions' || a === '-C') && argv[i + 1] === 'stitch-source') i++;
+    else if (a !== '--conditions=stitch-source') out.push(a);
+  }
+  return out.length === argv.length ? undefined : out;
+}
+
+/** An exact copy of `bytes` in memory of its own, to transfer. */
+function ownCopy(bytes: Uint8Array): Uint8Array {
+  const out = new Uint8Array(bytes.byteLength);
+  out.set(bytes);
+  return out;
+}
+
+/** The batch as it crosses, and the memory to transfer with it. */
+function crossing(data: MetricsData): { batch: SenderBatch; transfer: ArrayBuffer[] } {
+  const rw = remoteWriteSource(data);
+  if (rw) {
+    const bytes = ownCopy(rw.scan.bytes);
+    return { batch: { kind: 'remote-write', scan: { ...rw.scan, bytes } }, transfer: [bytes.buffer as ArrayBuffer] };
+  }
+  const otlp = otlpMetricsSource(data);
+  if (otlp) {
+    const bytes = ownCopy(otlp.scan.bytes);
+    return { batch: { kind: 'otlp', scan: { ...otlp.scan, bytes } }, transfer: [bytes.buffer as ArrayBuffer] };
+  }
+  const bytes = ownCopy(encodeRequest('metrics', data, 'protobuf'));
+  return { batch: { kind: 'otlp-protobuf', bytes }, transfer: [bytes.buffer as ArrayBuffer] };
+}
+
+interface Pending {
+  resolve(): void;
+  reject(err: unknown): void;
+}
+
+/** Starts the worker thread (it is running when this returns; its first push waits for it to load). */
+export function startSenderWorker(options: SenderWorkerOptions): SenderWorker {
+  const { componentId, events } = options;
+  const init: SenderWorkerInit = {
+    componentId,
+    config: options.config,
+    userAgent: options.userAgent,
+    tls: options.tls,
+  };
+  const pending = new Map<number, Pending>();
+  let nextId = 1;
+  let trackedSeries = 0;
+  let worker: Worker | undefined;
+  let closed = false;
+
+  const refuseAll = (err: Error) => {
+    const refusal = errors.STITCH_ERR_EXPORT_RETRYABLE([componentId, `sender thread stopped: ${err.message}`], {
+      cause: err,
+      retryable: true,
+    });
+    for (const p of pending.values()) p.reject(refusal);
+    pending.clear();
+  };
+
+  const onMessage = (m: FromSender) => {
+    const e = m.events;
+    if (e.unsupported > 0) events.dropped('unsupported_data', e.unsupported);
+    if (e.invalid > 0) events.dropped('invalid_data', e.invalid);
+    if (e.outOfOrder > 0) events.outOfOrder(e.outOfOrder);
+    for (const [label, n] of Object.entries(e.exemplarLabelsDropped)) {
+      events.exemplarLabelsDropped(label as keyof typeof e.exemplarLabelsDropped, n as number);
+    }
+    trackedSeries = m.trackedSeries;
+    const p = pending.get(m.id);
+    if (!p) return;
+    pending.delete(m.id);
+    if (m.error === undefined) p.resolve();
+    else {
+      const x = m.error;
+      const opts = x.retryAfterMs === undefined ? {} : { retryAfterMs: x.retryAfterMs };
+      p.reject(new StitchError(x.code, x.kind, x.retryable, x.message, opts));
+    }
+  };
+
+  const execArgv = threadExecArgv();
+  const spawn = (): Worker => {
+    const w = new Worker(senderWorkerUrl(), {
+      workerData: init,
+      name: `stitch-${componentId}`,
+      ...(execArgv ? { execArgv } : {}),
+    });
+    w.unref();
+    w.on('message', onMessage);
+    w.on('error', (err) => {
+      if (worker === w) worker = undefined;
+      refuseAll(err);
+      options.onFailure(err);
+    });
+    w.on('exit', (code) => {
+      if (worker === w) worker = undefined;
+      if (pending.size > 0) refuseAll(new Error(`exited with code ${code}`));
+    });
+    return w;
+  };
+  worker = spawn();
+
+  return {
+    get trackedSeries() {
+      return trackedSeries;
+    },
+    push(data, abort) {
+      if (closed) return Promise.reject(errors.STITCH_ERR_SHUTDOWN([componentId]));
+      const w = (worker ??= spawn());
+      const id = nextId++;
+      const { batch, transfer } = crossing(data);
+      return new Promise<void>((resolve, reject) => {
+        const onAbort = () => w.postMessage({ type: 'abort', id } satisfies ToSender);
+        abort.addEventListener('abort', onAbort, { once: true });
+        const done = () => abort.removeEventListener('abort', onAbort);
+        pending.set(id, {
+          resolve: () => {
+            done();
+            resolve();
+          },
+          reject: (err) => {
+            done();
+            reject(err);
+          },
+        });
+        w.postMessage({ type: 'push', id, batch } satisfies ToSender, transfer);
+      });
+    },
+    async close() {
+      closed = true;
+      const w = worker;
+      worker = undefined;
+      await w?.terminate();
+      refuseAll(new Error('exporter shut down'));
+    },
+  };
+}
