@@ -15,12 +15,10 @@ import { createFileStorage } from '../../extensions/file-storage/extension.js';
 import { loadClientTls } from '../../internal/http-server/tls.js';
 import { ThrottledLog } from '../../internal/throttled-log.js';
 import { mergeLazyMetrics } from '../../model/lazy-merge.js';
-import { compressBodySync } from '../../model/remote-write/snappy.js';
 import type { MetricsData, Signal } from '../../model/types.js';
 import { createRemoteWriteClient, type RemoteWriteClient } from './client.js';
-import { acquireCompressPool, type CompressPool } from './compress-pool.js';
 import type { PrometheusRemoteWriteConfig } from './config.js';
-import { type CompressAll, createSender, type SenderEvents } from './sender.js';
+import { createSender, type SenderEvents } from './sender.js';
 import { type SenderWorker, startSenderWorker } from './worker-sender.js';
 
 export { MAX_RELAY_SERIES, MAX_TRACKED_SERIES, seriesHash } from './sender.js';
@@ -93,26 +91,9 @@ export function createPrometheusRemoteWriteExporter(
   };
   const threaded = useSenderThread(config);
   let client: RemoteWriteClient | undefined;
-  let pool: CompressPool | undefined;
   /** Started with the exporter when threaded; else the sender runs here. */
   let worker: SenderWorker | undefined;
-  /**
-   * Compresses every body of one encode before the arena is reused: on this thread, or on the
-   * compress workers (./compress-pool.ts, which copy the body first); a worker that died makes
-   * the send retryable.
-   */
-  const compressAll: CompressAll = (requests) => {
-    const p = pool;
-    if (!p || p.workers === 0) return requests.map((r) => compressBodySync(r.body));
-    return requests.map((r) => {
-      const compressed = p.compress(r.body).catch((err: Error) => {
-        throw errors.STITCH_ERR_EXPORT_RETRYABLE([componentId, err.message], { cause: err, retryable: true });
-      });
-      compressed.catch(() => {}); // awaited in order below; an earlier failed send leaves it unawaited
-      return compressed;
-    });
-  };
-  const local = threaded ? undefined : createSender({ componentId, config, client: () => client, events, compressAll });
+  const local = threaded ? undefined : createSender({ componentId, config, client: () => client, events });
   telemetry.observe(
     'stitch_exporter_prometheusremotewrite_tracked_series',
     'Series whose last-sent timestamp the exporter remembers.',
@@ -177,7 +158,6 @@ export function createPrometheusRemoteWriteExporter(
         maxSockets: config.remote_write_queue.num_consumers,
         timeoutMs: config.timeout,
       });
-      pool = acquireCompressPool();
     },
     async shutdown() {
       client?.close();
@@ -185,9 +165,6 @@ export function createPrometheusRemoteWriteExporter(
       const w = worker;
       worker = undefined;
       await w?.close();
-      const p = pool;
-      pool = undefined;
-      await p?.release();
       outOfOrderLog.flush();
       await wal?.shutdown();
     },

@@ -64,9 +64,6 @@ export interface SenderEvents {
   outOfOrder(samples: number): void;
 }
 
-/** Compresses the bodies of one encode before the arena is reused (in order, one per request). */
-export type CompressAll = (requests: readonly EncodedRequest[]) => (Buffer | Promise<Buffer>)[];
-
 /** What `createSender` needs. */
 export interface SenderOptions {
   componentId: string;
@@ -74,8 +71,6 @@ export interface SenderOptions {
   /** The HTTP client, once started (undefined before start and after shutdown). */
   client(): RemoteWriteClient | undefined;
   events: SenderEvents;
-  /** Snappy for the bodies; by default on this thread (model/remote-write/snappy.ts). */
-  compressAll?: CompressAll;
 }
 
 /** Sends batches; `push` settles once every series of the batch was delivered or refused. */
@@ -181,7 +176,8 @@ export function createSender(options: SenderOptions): Sender {
   });
   /** Bodies are encoded into this reused memory and compressed right away (see EncodeArena). */
   const arena = new EncodeArena();
-  const compressAll: CompressAll = options.compressAll ?? ((requests) => requests.map((r) => compressBodySync(r.body)));
+  /** Every body of one encode compressed before the arena is reused. */
+  const compressAll = (requests: readonly EncodedRequest[]): Buffer[] => requests.map((r) => compressBodySync(r.body));
 
   const countTranslation = (t: Translation) => {
     if (t.unsupportedPoints > 0) events.dropped('unsupported_data', t.unsupportedPoints);
@@ -270,7 +266,7 @@ export function createSender(options: SenderOptions): Sender {
     const bodies = compressAll(requests);
     for (let r = 0; r < requests.length; r++) {
       const req = requests[r] as EncodedRequest;
-      await c.send(await (bodies[r] as Buffer | Promise<Buffer>), abort);
+      await c.send(bodies[r] as Buffer, abort);
       for (let j = req.from; j < req.to; j++) {
         const last = sampleIdx[(sampleFrom[j + 1] as number) - 1] as number;
         // A slot forgotten meanwhile takes the write harmlessly: the series starts fresh, as evicted ones do.
@@ -313,7 +309,11 @@ export function createSender(options: SenderOptions): Sender {
         const t = lane.ts[j] as number;
         if (t <= lastTs) {
           if (
-            !(prev && t === prev.timestamp && sameValue(sampleValueOf(lane.valueAt[j] as number, lane.value[j] as number), prev.value))
+            !(
+              prev &&
+              t === prev.timestamp &&
+              sameValue(sampleValueOf(lane.valueAt[j] as number, lane.value[j] as number), prev.value)
+            )
           )
             outOfOrder++;
           continue;
@@ -334,7 +334,7 @@ export function createSender(options: SenderOptions): Sender {
     const bodies = compressAll(requests);
     for (let r = 0; r < requests.length; r++) {
       const req = requests[r] as EncodedRequest;
-      await c.send(await (bodies[r] as Buffer | Promise<Buffer>), abort);
+      await c.send(bodies[r] as Buffer, abort);
       for (let j = req.from; j < req.to; j++) {
         const k = (sampleFrom[j + 1] as number) - 1;
         guard.commitLast(keys[j] as string, ts[k] as number, sampleValueOf(valueAt[k] as number, value[k] as number));
@@ -362,7 +362,7 @@ export function createSender(options: SenderOptions): Sender {
     const bodies = compressAll(requests);
     for (let r = 0; r < requests.length; r++) {
       const req = requests[r] as EncodedRequest;
-      await c.send(await (bodies[r] as Buffer | Promise<Buffer>), abort);
+      await c.send(bodies[r] as Buffer, abort);
       for (let i = req.from; i < req.to; i++) guard.commit(sendableKeys[i], sendable[i]);
     }
   };
