@@ -176,8 +176,23 @@ export function createSender(options: SenderOptions): Sender {
   });
   /** Bodies are encoded into this reused memory and compressed right away (see EncodeArena). */
   const arena = new EncodeArena();
-  /** Every body of one encode compressed before the arena is reused. */
-  const compressAll = (requests: readonly EncodedRequest[]): Buffer[] => requests.map((r) => compressBodySync(r.body));
+  /**
+   * Compresses every request of one encode before the arena is reused, then sends them in order,
+   * committing each request's series (`commit(j)` per series j) once the backend accepted it.
+   */
+  const sendEncoded = async (
+    c: RemoteWriteClient,
+    requests: readonly EncodedRequest[],
+    abort: AbortSignal,
+    commit: (j: number) => void,
+  ) => {
+    const bodies = requests.map((r) => compressBodySync(r.body));
+    for (let r = 0; r < requests.length; r++) {
+      const req = requests[r] as EncodedRequest;
+      await c.send(bodies[r] as Buffer, abort);
+      for (let j = req.from; j < req.to; j++) commit(j);
+    }
+  };
 
   const countTranslation = (t: Translation) => {
     if (t.unsupportedPoints > 0) events.dropped('unsupported_data', t.unsupportedPoints);
@@ -263,18 +278,13 @@ export function createSender(options: SenderOptions): Sender {
     if (outOfOrder > 0) countOutOfOrder(outOfOrder);
     const batch = { scan, count: labels.length, labels, sampleFrom, sampleIdx };
     const requests = encodeScannedSeries(batch, config.max_batch_size_bytes, arena.start());
-    const bodies = compressAll(requests);
-    for (let r = 0; r < requests.length; r++) {
-      const req = requests[r] as EncodedRequest;
-      await c.send(bodies[r] as Buffer, abort);
-      for (let j = req.from; j < req.to; j++) {
-        const last = sampleIdx[(sampleFrom[j + 1] as number) - 1] as number;
-        // A slot forgotten meanwhile takes the write harmlessly: the series starts fresh, as evicted ones do.
-        const slot = slots[j] as GuardSlot;
-        slot.timestamp = ts[last] as number;
-        slot.value = sampleValueAt(last);
-      }
-    }
+    await sendEncoded(c, requests, abort, (j) => {
+      const last = sampleIdx[(sampleFrom[j + 1] as number) - 1] as number;
+      // A slot forgotten meanwhile takes the write harmlessly: the series starts fresh, as evicted ones do.
+      const slot = slots[j] as GuardSlot;
+      slot.timestamp = ts[last] as number;
+      slot.value = sampleValueAt(last);
+    });
   };
 
   /**
@@ -331,15 +341,10 @@ export function createSender(options: SenderOptions): Sender {
     if (outOfOrder > 0) countOutOfOrder(outOfOrder);
     const batch = { count: labels.length, labels, ...(repeats ? { sampleFrom } : {}), ts, valueAt, value, src: bytes };
     const requests = encodeSampleSeries(batch, config.max_batch_size_bytes, arena.start());
-    const bodies = compressAll(requests);
-    for (let r = 0; r < requests.length; r++) {
-      const req = requests[r] as EncodedRequest;
-      await c.send(bodies[r] as Buffer, abort);
-      for (let j = req.from; j < req.to; j++) {
-        const k = (sampleFrom[j + 1] as number) - 1;
-        guard.commitLast(keys[j] as string, ts[k] as number, sampleValueOf(valueAt[k] as number, value[k] as number));
-      }
-    }
+    await sendEncoded(c, requests, abort, (j) => {
+      const k = (sampleFrom[j + 1] as number) - 1;
+      guard.commitLast(keys[j] as string, ts[k] as number, sampleValueOf(valueAt[k] as number, value[k] as number));
+    });
   };
 
   /** Sends one shard's series in order, committing each request's series once it is accepted. */
@@ -359,12 +364,7 @@ export function createSender(options: SenderOptions): Sender {
     }
     if (outOfOrder > 0) countOutOfOrder(outOfOrder);
     const requests = encodeWriteRequests(sendable, metadata, config.max_batch_size_bytes, arena.start());
-    const bodies = compressAll(requests);
-    for (let r = 0; r < requests.length; r++) {
-      const req = requests[r] as EncodedRequest;
-      await c.send(bodies[r] as Buffer, abort);
-      for (let i = req.from; i < req.to; i++) guard.commit(sendableKeys[i], sendable[i]);
-    }
+    await sendEncoded(c, requests, abort, (i) => guard.commit(sendableKeys[i], sendable[i]));
   };
 
   /** Queues a translated batch's shards on their lanes. */
