@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { errors } from '../../errors.js';
@@ -9,6 +10,7 @@ import type { Signal } from '../../model/types.js';
 import { CollectingConsumer, freePort, testHost, testSettings } from '../../testing/index.js';
 import { otlpReceiverConfigSchema } from './config.js';
 import { OTLP_GRPC_PATHS, peerAddress, rawUnaryMethod } from './grpc.js';
+import { CONNECTION_WINDOW_BYTES, STREAM_WINDOW_BYTES } from './grpc-window.js';
 import { createOtlpReceiver, type OtlpReceiver } from './receiver.js';
 import { sampleLogs, sampleMetrics, sampleTraces } from './testdata/batches.js';
 
@@ -130,6 +132,28 @@ describe('otlp receiver over gRPC', () => {
     expect((await call('traces', body, md)).error).toBeUndefined();
     expect(traces.contexts[0]?.metadata?.authorization).toBe('Bearer tok');
     expect(await refusedRequests('unauthenticated')).toBe(1);
+  });
+
+  it('opens HTTP/2 flow-control windows wide enough for a batch of metrics to arrive without waiting', async () => {
+    await start();
+    const port = receiver.ports.grpc as number;
+    const session = http2.connect(`http://127.0.0.1:${port}`);
+    try {
+      await new Promise<void>((resolve, reject) => {
+        session.once('remoteSettings', () => resolve());
+        session.once('error', reject);
+      });
+      // The server's per-stream window (its second SETTINGS frame) and the connection's (its
+      // WINDOW_UPDATE), both sent as the session opens.
+      const raised = () =>
+        session.remoteSettings.initialWindowSize === STREAM_WINDOW_BYTES &&
+        session.state.remoteWindowSize === CONNECTION_WINDOW_BYTES;
+      for (let t = 0; t < 100 && !raised(); t++) await new Promise((r) => setTimeout(r, 10));
+      expect(session.remoteSettings.initialWindowSize).toBe(STREAM_WINDOW_BYTES);
+      expect(session.state.remoteWindowSize).toBe(CONNECTION_WINDOW_BYTES);
+    } finally {
+      session.close();
+    }
   });
 
   it('parses peer addresses', () => {

@@ -18,6 +18,7 @@ import { decodeMetricsProtobuf } from '../../model/otlp-metrics/source.js';
 import type { Signal } from '../../model/types.js';
 import type { GrpcProtocolConfig } from './config.js';
 import type { ReceiverCore } from './core.js';
+import { raiseFlowControlWindows } from './grpc-window.js';
 
 /** The gRPC method path of each signal's Export call. */
 export const OTLP_GRPC_PATHS: Readonly<Record<Signal, string>> = {
@@ -186,6 +187,9 @@ export async function startGrpcServer(options: {
       else resolve(p);
     });
   });
+  if (!raiseFlowControlWindows(server)) {
+    settings.logger.debug('grpc-js internals changed: HTTP/2 flow-control windows left at their defaults');
+  }
 
   let closed: Promise<void> | undefined;
   return {
