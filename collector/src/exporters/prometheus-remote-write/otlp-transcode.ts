@@ -13,7 +13,7 @@
  *
  * Two points of a batch may end up in the same series (batches merged by `batch` or by the
  * exporter's queue, from a sender that sends its series every interval): the plan then says
- * `repeats`, and the sender writes each such series once with its samples in the order met, as
+ * `repeats`, and the sender writes each such series once with its samples in time order, as
  * the full path merges them. A batch takes the full path when metadata or `_created` series are
  * configured, or when a point's translation is not the plain one (one series per number point;
  * buckets, +Inf, sum, count per histogram point).

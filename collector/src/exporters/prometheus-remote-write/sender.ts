@@ -120,9 +120,10 @@ function groupByEntry(
 
 /**
  * A lane's entries grouped by series key in the order each key is first met: group g is
- * order[groupStart[g]] … order[groupStart[g + 1] - 1], in lane order.
+ * order[groupStart[g]] … order[groupStart[g + 1] - 1], by timestamp (a stable sort: equal ones
+ * in lane order), as the full path sorts a series' samples (./translate.ts).
  */
-function groupByKey(keys: readonly string[]): { order: Int32Array; groupStart: Int32Array } {
+function groupByKey(keys: readonly string[], ts: readonly number[]): { order: Int32Array; groupStart: Int32Array } {
   const byKey = new Map<string, number[]>();
   for (let j = 0; j < keys.length; j++) {
     const key = keys[j] as string;
@@ -136,6 +137,10 @@ function groupByKey(keys: readonly string[]): { order: Int32Array; groupStart: I
   let k = 0;
   for (const list of byKey.values()) {
     groupStart[g++] = k;
+    let sorted = true;
+    for (let q = 1; q < list.length && sorted; q++)
+      sorted = (ts[list[q] as number] as number) >= (ts[list[q - 1] as number] as number);
+    if (!sorted) list.sort((a, b) => (ts[a] as number) - (ts[b] as number) || a - b);
     for (const j of list) order[k++] = j;
   }
   groupStart[g] = k;
@@ -290,7 +295,7 @@ export function createSender(options: SenderOptions): Sender {
   /**
    * The OTLP fast path's shard (./otlp-transcode.ts): the guard rules of SeriesGuard.filter on
    * the flat arrays, encoded from them. With `repeats`, a series met several times in the lane
-   * is written once with its samples in the order met (./otlp-transcode.ts says when).
+   * is written once with its samples in time order (./otlp-transcode.ts says when).
    */
   const sendTranscoded = async (bytes: Buffer, lane: TranscodedLane, repeats: boolean, abort: AbortSignal) => {
     const c = options.client();
@@ -298,7 +303,7 @@ export function createSender(options: SenderOptions): Sender {
     const sampleValueOf = (at: number, v: number) =>
       at === VALUE_STALE ? STALE_NAN : at === VALUE_NUMBER ? v : bytes.readDoubleLE(at);
     // The lane's entries of output series g are order[groupStart[g]] … order[groupStart[g + 1] - 1].
-    const { order, groupStart } = repeats ? groupByKey(lane.keys) : { order: undefined, groupStart: undefined };
+    const { order, groupStart } = repeats ? groupByKey(lane.keys, lane.ts) : { order: undefined, groupStart: undefined };
     const groups = groupStart ? groupStart.length - 1 : lane.labels.length;
     const labels: Buffer[] = [];
     const keys: string[] = [];
