@@ -428,7 +428,7 @@ describe.each(SENDER_HOMES)('OTLP → remote-write fast path, %s', (_home, value
     const source = otlpMetricsSource(batch);
     expect(source?.points).toBe(2);
     const plan = source ? transcoder.plan(source) : undefined;
-    expect(plan?.lanes.reduce((n, l) => n + l.labels.length, 0)).toBe(2);
+    expect(plan?.lanes.reduce((n, l) => n + l.series.length, 0)).toBe(2);
     expect(metricsSource(batch)).toBeDefined(); // still lazy: nothing was materialised
     expect(transcoder.size).toBe(2);
     // The same series twice in one batch (the full path merges them into one series): planned,

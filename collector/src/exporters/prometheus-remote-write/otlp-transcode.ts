@@ -23,15 +23,20 @@ import { MetricKind, type ScannedMetricsRequest } from '../../model/otlp-metrics
 import { type OtlpMetricsSource, pointShape, resourceShape } from '../../model/otlp-metrics/source.js';
 import { encodeLabelFields, VALUE_NUMBER, VALUE_STALE } from '../../model/remote-write/encode.js';
 import { hashBytes, sameBytes } from './byte-hash.js';
+import type { GuardSlot } from './series-guard.js';
 import type { Translation, Translator } from './translate.js';
 
 /** One output series: its encoded labels and sender lane. Shared by every input that becomes it. */
-interface OutSeries {
+export interface OutSeries {
   readonly key: string;
   readonly labels: Buffer;
   readonly lane: number;
   /** The batch that last wrote this series (repeat detection without a per-batch Set). */
   stamp: number;
+  /** In that batch: its group in its lane (entries of one series share one). */
+  group: number;
+  /** The series guard's record, kept here so the sender looks nothing up (see GuardSlot). */
+  slot: GuardSlot | undefined;
 }
 
 /** What one point identity becomes: its output series in translator order, or not plain. */
@@ -55,11 +60,14 @@ interface ResourceEntry {
 
 /**
  * The samples of one lane of a planned batch in translator order: one per series, or with the
- * plan's `repeats`, series met again later in the lane (same key, later in the arrays).
+ * plan's `repeats`, series met again later in the lane (the same OutSeries and group).
  */
 export interface TranscodedLane {
-  readonly labels: Buffer[];
-  readonly keys: string[];
+  readonly series: OutSeries[];
+  /** Per entry: its series' group, 0, 1, … in the order series are first met in the lane. */
+  readonly group: number[];
+  /** Groups in the lane (distinct series). */
+  groups: number;
   readonly ts: number[];
   /** VALUE_STALE, VALUE_NUMBER (see `value`) or the offset of the value bytes in the request. */
   readonly valueAt: number[];
@@ -130,6 +138,8 @@ export function createOtlpTranscoder(options: {
         labels: encodeLabelFields((t.series[i] as Translation['series'][number]).labels),
         lane: laneOf(key),
         stamp: 0,
+        group: 0,
+        slot: undefined,
       };
       byOutput.set(key, out);
     }
@@ -229,16 +239,19 @@ export function createOtlpTranscoder(options: {
       const b = scan.bytes;
       stamp++;
       const out: TranscodedLane[] = [];
-      for (let i = 0; i < lanes; i++) out.push({ labels: [], keys: [], ts: [], valueAt: [], value: [] });
+      for (let i = 0; i < lanes; i++) out.push({ series: [], group: [], groups: 0, ts: [], valueAt: [], value: [] });
       let unsupported = 0;
       let invalid = 0;
       let repeats = false;
       const put = (s: OutSeries, ms: number, valueAt: number, value: number): void => {
-        if (s.stamp === stamp) repeats = true;
-        s.stamp = stamp;
         const lane = out[s.lane] as TranscodedLane;
-        lane.labels.push(s.labels);
-        lane.keys.push(s.key);
+        if (s.stamp === stamp) repeats = true;
+        else {
+          s.stamp = stamp;
+          s.group = lane.groups++;
+        }
+        lane.series.push(s);
+        lane.group.push(s.group);
         lane.ts.push(ms);
         lane.valueAt.push(valueAt);
         lane.value.push(value);

@@ -30,7 +30,7 @@ import { STALE_NAN } from '../../model/remote-write/types.js';
 import type { MetricsData } from '../../model/types.js';
 import type { RemoteWriteClient } from './client.js';
 import type { PrometheusRemoteWriteConfig } from './config.js';
-import { createOtlpTranscoder, type TranscodedLane } from './otlp-transcode.js';
+import { createOtlpTranscoder, type OutSeries, type TranscodedLane } from './otlp-transcode.js';
 import { createRelay, type RelayPlan, type RelaySeries } from './relay.js';
 import { type GuardSlot, SeriesGuard, sameValue } from './series-guard.js';
 import { createTranslator, type TranslateOptions, type Translation } from './translate.js';
@@ -119,31 +119,30 @@ function groupByEntry(
 }
 
 /**
- * A lane's entries grouped by series key in the order each key is first met: group g is
- * order[groupStart[g]] … order[groupStart[g + 1] - 1], by timestamp (a stable sort: equal ones
- * in lane order), as the full path sorts a series' samples (./translate.ts).
+ * A lane's entries grouped by series (the plan numbers each series' group in the order first
+ * met): group g is order[groupStart[g]] … order[groupStart[g + 1] - 1], by timestamp (a stable
+ * sort: equal ones in lane order), as the full path sorts a series' samples (./translate.ts).
  */
-function groupByKey(keys: readonly string[], ts: readonly number[]): { order: Int32Array; groupStart: Int32Array } {
-  const byKey = new Map<string, number[]>();
-  for (let j = 0; j < keys.length; j++) {
-    const key = keys[j] as string;
-    const list = byKey.get(key);
-    if (list === undefined) byKey.set(key, [j]);
-    else list.push(j);
-  }
-  const order = new Int32Array(keys.length);
-  const groupStart = new Int32Array(byKey.size + 1);
-  let g = 0;
-  let k = 0;
-  for (const list of byKey.values()) {
-    groupStart[g++] = k;
+function groupEntries(lane: TranscodedLane): { order: Int32Array; groupStart: Int32Array } {
+  const { group, ts } = lane;
+  const n = group.length;
+  const groupStart = new Int32Array(lane.groups + 1);
+  for (let j = 0; j < n; j++) (groupStart[(group[j] as number) + 1] as number)++;
+  for (let g = 0; g < lane.groups; g++) groupStart[g + 1] = (groupStart[g + 1] as number) + (groupStart[g] as number);
+  const fill = groupStart.slice(0, lane.groups);
+  const order = new Int32Array(n);
+  for (let j = 0; j < n; j++) order[(fill[group[j] as number] as number)++] = j;
+  for (let g = 0; g < lane.groups; g++) {
+    const from = groupStart[g] as number;
+    const to = groupStart[g + 1] as number;
     let sorted = true;
-    for (let q = 1; q < list.length && sorted; q++)
-      sorted = (ts[list[q] as number] as number) >= (ts[list[q - 1] as number] as number);
-    if (!sorted) list.sort((a, b) => (ts[a] as number) - (ts[b] as number) || a - b);
-    for (const j of list) order[k++] = j;
+    for (let q = from + 1; q < to && sorted; q++)
+      sorted = (ts[order[q] as number] as number) >= (ts[order[q - 1] as number] as number);
+    if (!sorted) {
+      const part = Array.from(order.subarray(from, to)).sort((x, y) => (ts[x] as number) - (ts[y] as number) || x - y);
+      order.set(part, from);
+    }
   }
-  groupStart[g] = k;
   return { order, groupStart };
 }
 
@@ -302,11 +301,11 @@ export function createSender(options: SenderOptions): Sender {
     if (!c) throw errors.STITCH_ERR_SHUTDOWN([componentId]);
     const sampleValueOf = (at: number, v: number) =>
       at === VALUE_STALE ? STALE_NAN : at === VALUE_NUMBER ? v : bytes.readDoubleLE(at);
-    // The lane's entries of output series g are order[groupStart[g]] … order[groupStart[g + 1] - 1].
-    const { order, groupStart } = repeats ? groupByKey(lane.keys, lane.ts) : { order: undefined, groupStart: undefined };
-    const groups = groupStart ? groupStart.length - 1 : lane.labels.length;
+    // Output series g is order[groupStart[g]] … order[groupStart[g + 1] - 1] of the lane's entries.
+    const { order, groupStart } = repeats ? groupEntries(lane) : { order: undefined, groupStart: undefined };
+    const groups = lane.groups;
     const labels: Buffer[] = [];
-    const keys: string[] = [];
+    const slots: GuardSlot[] = [];
     const sampleFrom: number[] = [0];
     const ts: number[] = [];
     const valueAt: number[] = [];
@@ -315,9 +314,12 @@ export function createSender(options: SenderOptions): Sender {
     for (let g = 0; g < groups; g++) {
       const first = groupStart ? (groupStart[g] as number) : g;
       const end = groupStart ? (groupStart[g + 1] as number) : g + 1;
-      const key = lane.keys[order ? (order[first] as number) : first] as string;
-      const prev = guard.peek(key);
-      let lastTs = prev ? prev.timestamp : Number.NEGATIVE_INFINITY;
+      const out = lane.series[order ? (order[first] as number) : first] as OutSeries;
+      // The guard's record rides on the cached series: no map lookup per series per batch.
+      let slot = out.slot;
+      if (slot === undefined || slot.evicted) slot = out.slot = guard.slot(out.key);
+      const prev = slot.timestamp === Number.NEGATIVE_INFINITY ? undefined : slot;
+      let lastTs = slot.timestamp;
       const start = ts.length;
       for (let q = first; q < end; q++) {
         const j = order ? (order[q] as number) : q;
@@ -339,8 +341,8 @@ export function createSender(options: SenderOptions): Sender {
         value.push(lane.value[j] as number);
       }
       if (ts.length === start) continue;
-      labels.push(lane.labels[order ? (order[first] as number) : first] as Buffer);
-      keys.push(key);
+      labels.push(out.labels);
+      slots.push(slot);
       sampleFrom.push(ts.length);
     }
     if (outOfOrder > 0) countOutOfOrder(outOfOrder);
@@ -348,7 +350,10 @@ export function createSender(options: SenderOptions): Sender {
     const requests = encodeSampleSeries(batch, config.max_batch_size_bytes, arena.start());
     await sendEncoded(c, requests, abort, (j) => {
       const k = (sampleFrom[j + 1] as number) - 1;
-      guard.commitLast(keys[j] as string, ts[k] as number, sampleValueOf(valueAt[k] as number, value[k] as number));
+      // A slot forgotten meanwhile takes the write harmlessly: the series starts fresh, as evicted ones do.
+      const slot = slots[j] as GuardSlot;
+      slot.timestamp = ts[k] as number;
+      slot.value = sampleValueOf(valueAt[k] as number, value[k] as number);
     });
   };
 
@@ -406,7 +411,7 @@ export function createSender(options: SenderOptions): Sender {
       jobs = [];
       for (let i = 0; i < transcoded.lanes.length; i++) {
         const lane = transcoded.lanes[i] as TranscodedLane;
-        if (lane.labels.length > 0)
+        if (lane.series.length > 0)
           jobs.push((lanes[i] as Lane).run(() => sendTranscoded(transcoded.bytes, lane, transcoded.repeats, abort)));
       }
     } else if (plan) {
