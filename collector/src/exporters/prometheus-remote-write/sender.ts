@@ -119,6 +119,15 @@ function groupByEntry(
 }
 
 /**
+ * Lets I/O callbacks run before a lane's encode-compress-send: a merged batch's lanes would
+ * otherwise take the event loop for one stretch of ~10 ms, and requests arriving meanwhile (an
+ * HTTP/2 WINDOW_UPDATE, a gRPC call the client waits on) wait for all of it.
+ */
+function yieldToReceivers(): Promise<void> {
+  return new Promise((resolve) => setImmediate(resolve));
+}
+
+/**
  * A lane's entries grouped by series (the plan numbers each series' group in the order first
  * met): group g is order[groupStart[g]] … order[groupStart[g + 1] - 1], by timestamp (a stable
  * sort: equal ones in lane order), as the full path sorts a series' samples (./translate.ts).
@@ -220,6 +229,7 @@ export function createSender(options: SenderOptions): Sender {
     repeats: boolean,
     abort: AbortSignal,
   ) => {
+    await yieldToReceivers();
     const c = options.client();
     if (!c) throw errors.STITCH_ERR_SHUTDOWN([componentId]);
     const { sampleStart, sampleTs: ts, sampleValue, bytes } = scan;
@@ -297,6 +307,7 @@ export function createSender(options: SenderOptions): Sender {
    * is written once with its samples in time order (./otlp-transcode.ts says when).
    */
   const sendTranscoded = async (bytes: Buffer, lane: TranscodedLane, repeats: boolean, abort: AbortSignal) => {
+    await yieldToReceivers();
     const c = options.client();
     if (!c) throw errors.STITCH_ERR_SHUTDOWN([componentId]);
     const sampleValueOf = (at: number, v: number) =>
