@@ -1,16 +1,15 @@
 /**
  * What the exporter and its sender worker (./sender-worker.ts) say to each other. A batch
- * crosses as the bytes it came in plus the receiver's scan (typed arrays, copied by
- * postMessage), so the worker neither decodes nor scans again; a batch a processor materialised
- * crosses as an OTLP protobuf request, which the worker decodes in full (not lazily), so it takes
- * the same path it would have taken on the exporter's thread.
+ * crosses as the bytes it came in plus the receiver's scan, packed into one pooled buffer
+ * (./crossing.ts), so the worker neither decodes nor scans again; a batch a processor
+ * materialised crosses as an OTLP protobuf request, which the worker decodes in full (not
+ * lazily), so it takes the same path it would have taken on the exporter's thread.
  */
 import type { CorrelationIdKey } from '@stitch/correlation';
 import type { ErrorKind } from '../../errors.js';
 import type { ClientTlsMaterial } from '../../internal/http-server/tls.js';
-import type { ScannedMetricsRequest } from '../../model/otlp-metrics/scan.js';
-import type { ScannedWriteRequest } from '../../model/remote-write/scan.js';
 import type { PrometheusRemoteWriteConfig } from './config.js';
+import type { PackLayout } from './crossing.js';
 
 /** The worker's `workerData`. */
 export interface SenderWorkerInit {
@@ -20,14 +19,13 @@ export interface SenderWorkerInit {
   tls: ClientTlsMaterial | undefined;
 }
 
-/** A scan whose `bytes` arrive as a Uint8Array (postMessage does not keep Buffer's prototype). */
-type Crossed<T extends { bytes: Buffer }> = Omit<T, 'bytes'> & { bytes: Uint8Array };
-
-/** One batch on its way to the worker. */
+/**
+ * One batch on its way to the worker, packed into a pooled buffer (./crossing.ts) that comes
+ * back with the answer: a scanned OTLP or remote-write request, or an OTLP protobuf request.
+ */
 export type SenderBatch =
-  | { kind: 'otlp'; scan: Crossed<ScannedMetricsRequest> }
-  | { kind: 'remote-write'; scan: Crossed<ScannedWriteRequest> }
-  | { kind: 'otlp-protobuf'; bytes: Uint8Array };
+  | { kind: 'otlp' | 'remote-write'; buffer: ArrayBuffer; layout: PackLayout }
+  | { kind: 'otlp-protobuf'; buffer: ArrayBuffer; length: number };
 
 /** Exporter → worker. */
 export type ToSender = { type: 'push'; id: number; batch: SenderBatch } | { type: 'abort'; id: number };
@@ -55,4 +53,6 @@ export interface FromSender {
   error?: CrossedError;
   events: SenderEventCounts;
   trackedSeries: number;
+  /** The batch's buffer, home again for the next one (absent when it could not be kept). */
+  buffer?: ArrayBuffer;
 }

@@ -14,6 +14,7 @@ import type { MetricsData } from '../../model/types.js';
 import { remoteWriteLazySource } from '../../receivers/prometheus-remote-write/lazy-source.js';
 import { createRemoteWriteToOtlp } from '../../receivers/prometheus-remote-write/translate.js';
 import { createRemoteWriteClient } from './client.js';
+import { unpackScan } from './crossing.js';
 import { createSender } from './sender.js';
 import type { CrossedError, FromSender, SenderBatch, SenderEventCounts, SenderWorkerInit, ToSender } from './sender-protocol.js';
 
@@ -61,10 +62,9 @@ const rwTranslator = createRemoteWriteToOtlp();
 
 function batchOf(b: SenderBatch): MetricsData {
   // Materialised on the exporter's side: it stays so (the full path, as on that thread).
-  if (b.kind === 'otlp-protobuf') return decodeRequest('metrics', asBuffer(b.bytes), 'protobuf');
-  if (b.kind === 'otlp') return lazyOtlpMetrics({ ...b.scan, bytes: asBuffer(b.scan.bytes) } as ScannedMetricsRequest);
-  const scan = { ...b.scan, bytes: asBuffer(b.scan.bytes) } as ScannedWriteRequest;
-  return createLazyMetrics(remoteWriteLazySource(scan, rwTranslator));
+  if (b.kind === 'otlp-protobuf') return decodeRequest('metrics', Buffer.from(b.buffer, 0, b.length), 'protobuf');
+  if (b.kind === 'otlp') return lazyOtlpMetrics(unpackScan<ScannedMetricsRequest>(b.buffer, b.layout));
+  return createLazyMetrics(remoteWriteLazySource(unpackScan<ScannedWriteRequest>(b.buffer, b.layout), rwTranslator));
 }
 
 function crossed(caught: unknown): CrossedError {
@@ -84,11 +84,12 @@ function crossed(caught: unknown): CrossedError {
 
 const aborts = new Map<number, AbortController>();
 
-function answer(id: number, error: unknown) {
-  const reply: FromSender = { id, events: counts, trackedSeries: sender.trackedSeries };
+/** Answers push `id`, sending its buffer home: nothing here may read the batch after this. */
+function answer(id: number, error: unknown, buffer: ArrayBuffer) {
+  const reply: FromSender = { id, events: counts, trackedSeries: sender.trackedSeries, buffer };
   if (error !== undefined) reply.error = crossed(error);
   counts = { unsupported: 0, invalid: 0, outOfOrder: 0, exemplarLabelsDropped: {} };
-  port?.postMessage(reply);
+  port?.postMessage(reply, [buffer]);
 }
 
 port.on('message', (m: ToSender) => {
@@ -103,17 +104,17 @@ port.on('message', (m: ToSender) => {
     data = batchOf(m.batch);
   } catch (err) {
     aborts.delete(m.id);
-    answer(m.id, err);
+    answer(m.id, err, m.batch.buffer);
     return;
   }
   sender.push(data, abort.signal).then(
     () => {
       aborts.delete(m.id);
-      answer(m.id, undefined);
+      answer(m.id, undefined, m.batch.buffer);
     },
     (err: unknown) => {
       aborts.delete(m.id);
-      answer(m.id, err);
+      answer(m.id, err, m.batch.buffer);
     },
   );
 });

@@ -4,8 +4,8 @@
  * core each. It pays where receiving is the heavy half (OTLP/gRPC: ~0.5M → ~0.95M samples/s on
  * two cores), and costs ~15% more CPU per sample and ~110 MiB more RSS (bench/README.md).
  *
- * A batch crosses as the bytes plus the receiver's scan (one copy of the request, the typed
- * arrays cloned): the worker neither decodes nor scans again. A batch a processor materialised
+ * A batch crosses as the bytes plus the receiver's scan, packed into one pooled buffer that
+ * comes back with the answer (./crossing.ts): the worker neither decodes nor scans again. A batch a processor materialised
  * crosses as an OTLP protobuf request, which the worker decodes in full: it takes the path it
  * would have taken on this thread.
  *
@@ -21,6 +21,7 @@ import { otlpMetricsSource } from '../../model/otlp-metrics/source.js';
 import { remoteWriteSource } from '../../model/remote-write/source.js';
 import type { MetricsData } from '../../model/types.js';
 import type { PrometheusRemoteWriteConfig } from './config.js';
+import { CrossingPool, packBytes, packScan } from './crossing.js';
 import type { Sender, SenderEvents } from './sender.js';
 import type { FromSender, SenderBatch, SenderWorkerInit, ToSender } from './sender-protocol.js';
 
@@ -66,27 +67,13 @@ export function threadExecArgv(argv: readonly string[] = process.execArgv): stri
   return out.length === argv.length ? undefined : out;
 }
 
-/** An exact copy of `bytes` in memory of its own, to transfer. */
-function ownCopy(bytes: Uint8Array): Uint8Array {
-  const out = new Uint8Array(bytes.byteLength);
-  out.set(bytes);
-  return out;
-}
-
-/** The batch as it crosses, and the memory to transfer with it. */
-function crossing(data: MetricsData): { batch: SenderBatch; transfer: ArrayBuffer[] } {
+/** The batch as it crosses (packed into a buffer of `pool`, transferred with it). */
+function crossing(data: MetricsData, pool: CrossingPool): SenderBatch {
   const rw = remoteWriteSource(data);
-  if (rw) {
-    const bytes = ownCopy(rw.scan.bytes);
-    return { batch: { kind: 'remote-write', scan: { ...rw.scan, bytes } }, transfer: [bytes.buffer as ArrayBuffer] };
-  }
+  if (rw) return { kind: 'remote-write', ...packScan(rw.scan, pool) };
   const otlp = otlpMetricsSource(data);
-  if (otlp) {
-    const bytes = ownCopy(otlp.scan.bytes);
-    return { batch: { kind: 'otlp', scan: { ...otlp.scan, bytes } }, transfer: [bytes.buffer as ArrayBuffer] };
-  }
-  const bytes = ownCopy(encodeRequest('metrics', data, 'protobuf'));
-  return { batch: { kind: 'otlp-protobuf', bytes }, transfer: [bytes.buffer as ArrayBuffer] };
+  if (otlp) return { kind: 'otlp', ...packScan(otlp.scan, pool) };
+  return { kind: 'otlp-protobuf', ...packBytes(encodeRequest('metrics', data, 'protobuf'), pool) };
 }
 
 interface Pending {
@@ -104,6 +91,7 @@ export function startSenderWorker(options: SenderWorkerOptions): SenderWorker {
     tls: options.tls,
   };
   const pending = new Map<number, Pending>();
+  const pool = new CrossingPool();
   let nextId = 1;
   let trackedSeries = 0;
   let worker: Worker | undefined;
@@ -127,6 +115,7 @@ export function startSenderWorker(options: SenderWorkerOptions): SenderWorker {
       events.exemplarLabelsDropped(label as keyof typeof e.exemplarLabelsDropped, n as number);
     }
     trackedSeries = m.trackedSeries;
+    if (m.buffer) pool.give(m.buffer);
     const p = pending.get(m.id);
     if (!p) return;
     pending.delete(m.id);
@@ -168,7 +157,7 @@ export function startSenderWorker(options: SenderWorkerOptions): SenderWorker {
       if (closed) return Promise.reject(errors.STITCH_ERR_SHUTDOWN([componentId]));
       const w = (worker ??= spawn());
       const id = nextId++;
-      const { batch, transfer } = crossing(data);
+      const batch = crossing(data, pool);
       return new Promise<void>((resolve, reject) => {
         const onAbort = () => w.postMessage({ type: 'abort', id } satisfies ToSender);
         abort.addEventListener('abort', onAbort, { once: true });
@@ -183,7 +172,7 @@ export function startSenderWorker(options: SenderWorkerOptions): SenderWorker {
             reject(err);
           },
         });
-        w.postMessage({ type: 'push', id, batch } satisfies ToSender, transfer);
+        w.postMessage({ type: 'push', id, batch } satisfies ToSender, [batch.buffer]);
       });
     },
     async close() {
