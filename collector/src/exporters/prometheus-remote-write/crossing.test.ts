@@ -56,7 +56,7 @@ describe('crossing to the sender thread', () => {
   });
 
   it('reuses buffers that came home, by size class, and refuses what it cannot pack', () => {
-    const pool = new CrossingPool(1);
+    const pool = new CrossingPool(131_072);
     const a = packBytes(Buffer.alloc(70_000, 1), pool);
     expect(a.buffer.byteLength).toBe(131_072);
     pool.give(a.buffer);
@@ -64,7 +64,7 @@ describe('crossing to the sender thread', () => {
     expect(b.buffer).toBe(a.buffer); // same class: the same memory
     expect(new Uint8Array(b.buffer, 0, b.length).every((x) => x === 2)).toBe(true);
     pool.give(b.buffer);
-    pool.give(new ArrayBuffer(131_072)); // over maxHeld: dropped
+    pool.give(new ArrayBuffer(131_072)); // past maxHeldBytes: dropped
     expect(packBytes(Buffer.alloc(10), pool).buffer.byteLength).toBe(65_536);
     expect(() => packScan({ bytes: Buffer.alloc(1), note: 'x' } as never, pool)).toThrow(/cannot pack scan field note/);
   });

@@ -34,12 +34,12 @@ function packedSize(scan: { bytes: Uint8Array }): number {
   return size;
 }
 
-/** Reused ArrayBuffers by size class (powers of two from 64 KiB), a few of each. */
+/** Reused ArrayBuffers by size class (powers of two from 64 KiB), at most `maxHeldBytes` held. */
 export class CrossingPool {
   private readonly free = new Map<number, ArrayBuffer[]>();
   private held = 0;
 
-  constructor(private readonly maxHeld = 32) {}
+  constructor(private readonly maxHeldBytes = 16 * 1024 * 1024) {}
 
   /** A buffer of at least `size` bytes (its class's size). */
   take(size: number): ArrayBuffer {
@@ -48,7 +48,7 @@ export class CrossingPool {
     const list = this.free.get(cls);
     const b = list?.pop();
     if (b !== undefined) {
-      this.held--;
+      this.held -= b.byteLength;
       return b;
     }
     return new ArrayBuffer(cls);
@@ -56,11 +56,11 @@ export class CrossingPool {
 
   /** Gives back a buffer that came home; dropped when the pool holds enough. */
   give(b: ArrayBuffer): void {
-    if (this.held >= this.maxHeld || b.byteLength < 65536 || (b.byteLength & (b.byteLength - 1)) !== 0) return;
+    if (this.held + b.byteLength > this.maxHeldBytes || b.byteLength < 65536 || (b.byteLength & (b.byteLength - 1)) !== 0) return;
     let list = this.free.get(b.byteLength);
     if (list === undefined) this.free.set(b.byteLength, (list = []));
     list.push(b);
-    this.held++;
+    this.held += b.byteLength;
   }
 }
 
