@@ -1,8 +1,8 @@
 /**
  * The exporter's side of its sender thread (./sender-worker.ts), opt-in with
  * STITCH_EXPORTER_THREADS=1 (./exporter.ts `useSenderThread`): receiving and sending then use a
- * core each. It pays where receiving is the heavy half (OTLP/gRPC: ~0.5M → ~0.95M samples/s on
- * two cores), and costs ~15% more CPU per sample and ~110 MiB more RSS (bench/README.md).
+ * core each. It pays where receiving is the heavy half (OTLP/gRPC: ~0.7M → ~1.05M samples/s on
+ * two cores), and costs ~70 MiB more RSS and a little CPU per sample (README.md, bench/README.md).
  *
  * A batch crosses as the bytes plus the receiver's scan, packed into one pooled buffer that
  * comes back with the answer (./crossing.ts): the worker neither decodes nor scans again. A batch a processor materialised
