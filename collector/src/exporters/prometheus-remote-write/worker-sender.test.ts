@@ -128,4 +128,32 @@ describe('sender thread', () => {
     held.release();
     await sender.close();
   });
+
+  it('refuses what a dying thread held as retryable, says so, and sends the next batch on a new thread', async () => {
+    const held = await heldBackend();
+    const config = prometheusRemoteWriteConfigSchema.parse({ endpoint: held.url, remote_write_queue: { num_consumers: 1 } });
+    const failures: Error[] = [];
+    const sender = startSenderWorker({
+      componentId: 'prometheusremotewrite',
+      config,
+      userAgent: 'test',
+      tls: undefined,
+      events: noEvents,
+      onFailure: (err) => failures.push(err),
+    });
+    const pending = sender.push(gauge(Date.now() - 1000), new AbortController().signal);
+    for (let t = 0; t < 200 && held.requests() === 0; t++) await new Promise((r) => setTimeout(r, 10));
+    const first = sender.thread();
+    await first?.terminate();
+    const err = await pending.catch((e: unknown) => e);
+    expect((err as StitchError).code).toBe('STITCH_ERR_EXPORT_RETRYABLE');
+    expect((err as StitchError).message).toMatch(/sender thread stopped/);
+    expect(failures).toHaveLength(1);
+    held.release();
+    await sender.push(gauge(Date.now()), new AbortController().signal);
+    expect(sender.thread()).toBeDefined();
+    expect(sender.thread()).not.toBe(first);
+    await sender.close();
+    expect(failures).toHaveLength(1); // closing is not a failure
+  });
 });

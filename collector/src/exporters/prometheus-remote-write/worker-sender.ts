@@ -28,6 +28,8 @@ import type { FromSender, SenderBatch, SenderWorkerInit, ToSender } from './send
 /** A sender on a worker thread; `close` stops the thread (pushes still held are refused). */
 export interface SenderWorker extends Sender {
   close(): Promise<void>;
+  /** The thread now running, if any (for tests and diagnostics). */
+  thread(): Worker | undefined;
 }
 
 /** What `startSenderWorker` needs. */
@@ -37,7 +39,7 @@ export interface SenderWorkerOptions {
   userAgent: string;
   tls: ClientTlsMaterial | undefined;
   events: SenderEvents;
-  /** Told when the thread failed (the pushes it held were refused as retryable). */
+  /** Told when the thread failed or exited on its own (the pushes it held were refused as retryable). */
   onFailure(err: Error): void;
 }
 
@@ -90,23 +92,28 @@ export function startSenderWorker(options: SenderWorkerOptions): SenderWorker {
     userAgent: options.userAgent,
     tls: options.tls,
   };
-  const pending = new Map<number, Pending>();
   const pool = new CrossingPool();
   let nextId = 1;
   let trackedSeries = 0;
-  let worker: Worker | undefined;
   let closed = false;
 
-  const refuseAll = (err: Error) => {
+  /** One thread and the pushes it holds (a thread that died refuses only its own). */
+  interface Thread {
+    worker: Worker;
+    pending: Map<number, Pending>;
+  }
+  let current: Thread | undefined;
+
+  const refuseAll = (t: Thread, err: Error) => {
     const refusal = errors.STITCH_ERR_EXPORT_RETRYABLE([componentId, `sender thread stopped: ${err.message}`], {
       cause: err,
       retryable: true,
     });
-    for (const p of pending.values()) p.reject(refusal);
-    pending.clear();
+    for (const p of t.pending.values()) p.reject(refusal);
+    t.pending.clear();
   };
 
-  const onMessage = (m: FromSender) => {
+  const onMessage = (t: Thread, m: FromSender) => {
     const e = m.events;
     if (e.unsupported > 0) events.dropped('unsupported_data', e.unsupported);
     if (e.invalid > 0) events.dropped('invalid_data', e.invalid);
@@ -116,9 +123,9 @@ export function startSenderWorker(options: SenderWorkerOptions): SenderWorker {
     }
     trackedSeries = m.trackedSeries;
     if (m.buffer) pool.give(m.buffer);
-    const p = pending.get(m.id);
+    const p = t.pending.get(m.id);
     if (!p) return;
-    pending.delete(m.id);
+    t.pending.delete(m.id);
     if (m.error === undefined) p.resolve();
     else {
       const x = m.error;
@@ -128,26 +135,29 @@ export function startSenderWorker(options: SenderWorkerOptions): SenderWorker {
   };
 
   const execArgv = threadExecArgv();
-  const spawn = (): Worker => {
-    const w = new Worker(senderWorkerUrl(), {
+  const spawn = (): Thread => {
+    const worker = new Worker(senderWorkerUrl(), {
       workerData: init,
       name: `stitch-${componentId}`,
       ...(execArgv ? { execArgv } : {}),
     });
-    w.unref();
-    w.on('message', onMessage);
-    w.on('error', (err) => {
-      if (worker === w) worker = undefined;
-      refuseAll(err);
+    const t: Thread = { worker, pending: new Map() };
+    worker.unref();
+    worker.on('message', (m: FromSender) => onMessage(t, m));
+    worker.on('error', (err) => {
+      if (current === t) current = undefined;
+      refuseAll(t, err);
       options.onFailure(err);
     });
-    w.on('exit', (code) => {
-      if (worker === w) worker = undefined;
-      if (pending.size > 0) refuseAll(new Error(`exited with code ${code}`));
+    worker.on('exit', (code) => {
+      if (current === t) current = undefined;
+      const err = new Error(`exited with code ${code}`);
+      if (!closed) options.onFailure(err);
+      refuseAll(t, err);
     });
-    return w;
+    return t;
   };
-  worker = spawn();
+  current = spawn();
 
   return {
     get trackedSeries() {
@@ -155,14 +165,15 @@ export function startSenderWorker(options: SenderWorkerOptions): SenderWorker {
     },
     push(data, abort) {
       if (closed) return Promise.reject(errors.STITCH_ERR_SHUTDOWN([componentId]));
-      const w = (worker ??= spawn());
+      const t = (current ??= spawn());
+      const w = t.worker;
       const id = nextId++;
       const batch = crossing(data, pool);
       return new Promise<void>((resolve, reject) => {
         const onAbort = () => w.postMessage({ type: 'abort', id } satisfies ToSender);
         abort.addEventListener('abort', onAbort, { once: true });
         const done = () => abort.removeEventListener('abort', onAbort);
-        pending.set(id, {
+        t.pending.set(id, {
           resolve: () => {
             done();
             resolve();
@@ -177,10 +188,14 @@ export function startSenderWorker(options: SenderWorkerOptions): SenderWorker {
     },
     async close() {
       closed = true;
-      const w = worker;
-      worker = undefined;
-      await w?.terminate();
-      refuseAll(new Error('exporter shut down'));
+      const t = current;
+      current = undefined;
+      if (!t) return;
+      await t.worker.terminate();
+      refuseAll(t, new Error('exporter shut down'));
+    },
+    thread() {
+      return current?.worker;
     },
   };
 }
