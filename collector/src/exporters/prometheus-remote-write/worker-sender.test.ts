@@ -62,6 +62,19 @@ async function heldBackend(): Promise<{ url: string; requests: () => number; rel
   };
 }
 
+/** A sender thread posting to `url` over one lane. */
+function senderTo(url: string, onFailure: (err: Error) => void = () => {}) {
+  const config = prometheusRemoteWriteConfigSchema.parse({ endpoint: url, remote_write_queue: { num_consumers: 1 } });
+  return startSenderWorker({
+    componentId: 'prometheusremotewrite',
+    config,
+    userAgent: 'test',
+    tls: undefined,
+    events: noEvents,
+    onFailure,
+  });
+}
+
 describe('sender thread', () => {
   it('is opt-in with STITCH_EXPORTER_THREADS, and never with an auth extension', () => {
     const plain = prometheusRemoteWriteConfigSchema.parse({ endpoint: 'http://127.0.0.1:9/api/v1/write' });
@@ -89,15 +102,7 @@ describe('sender thread', () => {
 
   it('delivers lazy and materialised batches, and refuses what it held as retryable when closed', async () => {
     const backend = await heldBackend();
-    const config = prometheusRemoteWriteConfigSchema.parse({ endpoint: backend.url, remote_write_queue: { num_consumers: 1 } });
-    const sender = startSenderWorker({
-      componentId: 'prometheusremotewrite',
-      config,
-      userAgent: 'test',
-      tls: undefined,
-      events: noEvents,
-      onFailure() {},
-    });
+    const sender = senderTo(backend.url);
     const lazy = decodeMetricsProtobuf(Buffer.from(encodeRequest('metrics', gauge(Date.now() - 2000), 'protobuf')));
     const first = sender.push(lazy, new AbortController().signal);
     for (let t = 0; t < 200 && backend.requests() === 0; t++) await new Promise((r) => setTimeout(r, 10));
@@ -108,14 +113,7 @@ describe('sender thread', () => {
     expect(sender.trackedSeries).toBe(1);
 
     const held = await heldBackend();
-    const other = startSenderWorker({
-      componentId: 'prometheusremotewrite',
-      config: { ...config, endpoint: held.url },
-      userAgent: 'test',
-      tls: undefined,
-      events: noEvents,
-      onFailure() {},
-    });
+    const other = senderTo(held.url);
     const pending = other.push(gauge(Date.now()), new AbortController().signal);
     for (let t = 0; t < 200 && held.requests() === 0; t++) await new Promise((r) => setTimeout(r, 10));
     await other.close();
@@ -131,16 +129,8 @@ describe('sender thread', () => {
 
   it('refuses what a dying thread held as retryable, says so, and sends the next batch on a new thread', async () => {
     const held = await heldBackend();
-    const config = prometheusRemoteWriteConfigSchema.parse({ endpoint: held.url, remote_write_queue: { num_consumers: 1 } });
     const failures: Error[] = [];
-    const sender = startSenderWorker({
-      componentId: 'prometheusremotewrite',
-      config,
-      userAgent: 'test',
-      tls: undefined,
-      events: noEvents,
-      onFailure: (err) => failures.push(err),
-    });
+    const sender = senderTo(held.url, (err) => failures.push(err));
     const pending = sender.push(gauge(Date.now() - 1000), new AbortController().signal);
     for (let t = 0; t < 200 && held.requests() === 0; t++) await new Promise((r) => setTimeout(r, 10));
     const first = sender.thread();
