@@ -36,16 +36,27 @@ export interface RelaySeries {
   slot?: GuardSlot | undefined;
   /** The newest sample time this series had in the batch being planned. */
   batchLastTs?: number;
+  /** Its group in its lane in the batch being planned (0, 1, … in the order first met). */
+  group?: number;
+}
+
+/** One lane of a planned batch, in input order. */
+export interface RelayLane {
+  readonly series: number[];
+  readonly entries: RelaySeries[];
+  readonly group: number[];
+  groups: number;
 }
 
 /** One batch, planned: the series of each lane, in input order. */
 export interface RelayPlan {
   readonly scan: ScannedWriteRequest;
   /**
-   * Per lane: indices of scanned series, and their RelaySeries (parallel arrays). An entry may
-   * come back when `repeats` is set: its scanned series then follow one another in time.
+   * Per lane: indices of scanned series, their RelaySeries and its group (parallel arrays), and
+   * the number of groups (distinct output series). An entry may come back when `repeats` is set:
+   * its scanned series then follow one another in time.
    */
-  readonly lanes: { readonly series: number[]; readonly entries: RelaySeries[] }[];
+  readonly lanes: RelayLane[];
   /** Some output series is met more than once (merged batches repeat a sender's series). */
   repeats: boolean;
 }
@@ -149,7 +160,7 @@ export function createRelay(options: {
     stamp++;
     const plan: RelayPlan = {
       scan,
-      lanes: Array.from({ length: lanes }, () => ({ series: [], entries: [] })),
+      lanes: Array.from({ length: lanes }, () => ({ series: [], entries: [], group: [], groups: 0 })),
       repeats: false,
     };
     const n = scan.seriesCount;
@@ -184,15 +195,16 @@ export function createRelay(options: {
         // the series when they are all later; anything else the full path merges and sorts.
         if ((sampleTs[first] as number) <= (entry.batchLastTs as number)) return undefined;
         plan.repeats = true;
-      }
+      } else entry.group = (plan.lanes[entry.lane] as RelayLane).groups++;
       entry.stamp = stamp;
       for (let k = first + 1; k < next; k++) {
         if ((sampleTs[k] as number) < (sampleTs[k - 1] as number)) return undefined;
       }
       entry.batchLastTs = sampleTs[next - 1] as number;
-      const lane = plan.lanes[entry.lane] as RelayPlan['lanes'][number];
+      const lane = plan.lanes[entry.lane] as RelayLane;
       lane.series.push(i);
       lane.entries.push(entry);
+      lane.group.push(entry.group as number);
     }
     return plan;
   };

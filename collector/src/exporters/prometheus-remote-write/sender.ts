@@ -31,7 +31,7 @@ import type { MetricsData } from '../../model/types.js';
 import type { RemoteWriteClient } from './client.js';
 import type { PrometheusRemoteWriteConfig } from './config.js';
 import { createOtlpTranscoder, type OutSeries, type TranscodedLane } from './otlp-transcode.js';
-import { createRelay, type RelayPlan, type RelaySeries } from './relay.js';
+import { createRelay, type RelayLane, type RelaySeries } from './relay.js';
 import { type GuardSlot, SeriesGuard, sameValue } from './series-guard.js';
 import { createTranslator, type TranslateOptions, type Translation } from './translate.js';
 
@@ -93,29 +93,18 @@ class Lane {
 }
 
 /**
- * A lane's scanned series grouped by output series, each group in the order met (the planner
- * checked that a group's samples follow one another in time).
+ * Entries grouped by the group index the plan gave each (0, 1, … in the order first met), by a
+ * counting sort: group g is order[groupStart[g]] … order[groupStart[g + 1] - 1], in entry order.
  */
-function groupByEntry(
-  series: readonly number[],
-  entries: readonly RelaySeries[],
-): { series: number[]; entries: RelaySeries[]; groupStart: Int32Array } {
-  const byEntry = new Map<RelaySeries, number[]>();
-  for (let j = 0; j < series.length; j++) {
-    const e = entries[j] as RelaySeries;
-    const list = byEntry.get(e);
-    if (list === undefined) byEntry.set(e, [series[j] as number]);
-    else list.push(series[j] as number);
-  }
-  const out: number[] = [];
-  const groupStart = new Int32Array(byEntry.size + 1);
-  let g = 0;
-  for (const list of byEntry.values()) {
-    groupStart[g++] = out.length;
-    for (const i of list) out.push(i);
-  }
-  groupStart[g] = out.length;
-  return { series: out, entries: [...byEntry.keys()], groupStart };
+function groupOrder(group: readonly number[], groups: number): { order: Int32Array; groupStart: Int32Array } {
+  const n = group.length;
+  const groupStart = new Int32Array(groups + 1);
+  for (let j = 0; j < n; j++) (groupStart[(group[j] as number) + 1] as number)++;
+  for (let g = 0; g < groups; g++) groupStart[g + 1] = (groupStart[g + 1] as number) + (groupStart[g] as number);
+  const fill = groupStart.slice(0, groups);
+  const order = new Int32Array(n);
+  for (let j = 0; j < n; j++) order[(fill[group[j] as number] as number)++] = j;
+  return { order, groupStart };
 }
 
 /**
@@ -133,14 +122,8 @@ function yieldToReceivers(): Promise<void> {
  * sort: equal ones in lane order), as the full path sorts a series' samples (./translate.ts).
  */
 function groupEntries(lane: TranscodedLane): { order: Int32Array; groupStart: Int32Array } {
-  const { group, ts } = lane;
-  const n = group.length;
-  const groupStart = new Int32Array(lane.groups + 1);
-  for (let j = 0; j < n; j++) (groupStart[(group[j] as number) + 1] as number)++;
-  for (let g = 0; g < lane.groups; g++) groupStart[g + 1] = (groupStart[g + 1] as number) + (groupStart[g] as number);
-  const fill = groupStart.slice(0, lane.groups);
-  const order = new Int32Array(n);
-  for (let j = 0; j < n; j++) order[(fill[group[j] as number] as number)++] = j;
+  const { ts } = lane;
+  const { order, groupStart } = groupOrder(lane.group, lane.groups);
   for (let g = 0; g < lane.groups; g++) {
     const from = groupStart[g] as number;
     const to = groupStart[g + 1] as number;
@@ -222,13 +205,8 @@ export function createSender(options: SenderOptions): Sender {
    * With `repeats`, an output series met several times (merged batches) gets all its samples,
    * in order, as one series.
    */
-  const sendRelayed = async (
-    scan: ScannedWriteRequest,
-    series: number[],
-    entries: RelaySeries[],
-    repeats: boolean,
-    abort: AbortSignal,
-  ) => {
+  const sendRelayed = async (scan: ScannedWriteRequest, lane: RelayLane, repeats: boolean, abort: AbortSignal) => {
+    const { series, entries } = lane;
     await yieldToReceivers();
     const c = options.client();
     if (!c) throw errors.STITCH_ERR_SHUTDOWN([componentId]);
@@ -239,19 +217,19 @@ export function createSender(options: SenderOptions): Sender {
     };
     let upper = 0;
     for (const i of series) upper += (sampleStart[i + 1] as number) - (sampleStart[i] as number);
-    // Output series g is scanned series list[groupStart[g]] … list[groupStart[g + 1] - 1].
-    const grouped = repeats ? groupByEntry(series, entries) : undefined;
-    const list = grouped ? grouped.series : series;
-    const outputs = grouped ? grouped.entries : entries;
+    // Output series g is the lane's entries order[groupStart[g]] … order[groupStart[g + 1] - 1].
+    const grouped = repeats ? groupOrder(lane.group, lane.groups) : undefined;
+    const outputs = grouped ? lane.groups : series.length;
+    const at = (q: number) => (grouped ? (grouped.order[q] as number) : q);
     const sampleIdx = new Int32Array(upper);
-    const sampleFrom = new Int32Array(outputs.length + 1);
+    const sampleFrom = new Int32Array(outputs + 1);
     const labels: Buffer[] = [];
     const slots: GuardSlot[] = [];
     let k = 0;
     let outOfOrder = 0;
-    for (let g = 0; g < outputs.length; g++) {
-      const entry = outputs[g] as RelaySeries;
+    for (let g = 0; g < outputs; g++) {
       const firstAt = grouped ? (grouped.groupStart[g] as number) : g;
+      const entry = entries[at(firstAt)] as RelaySeries;
       const endAt = grouped ? (grouped.groupStart[g + 1] as number) : g + 1;
       // The guard's record rides on the cached series: no map lookup per series per batch.
       let slot = entry.slot;
@@ -259,17 +237,17 @@ export function createSender(options: SenderOptions): Sender {
       const prev = slot.timestamp === Number.NEGATIVE_INFINITY ? undefined : slot;
       let lastTs = slot.timestamp;
       const start = k;
-      let increasing = (ts[sampleStart[list[firstAt] as number] as number] as number) > lastTs;
+      let increasing = (ts[sampleStart[series[at(firstAt)] as number] as number] as number) > lastTs;
       let before = Number.NEGATIVE_INFINITY;
       for (let q = firstAt; increasing && q < endAt; q++) {
-        const i = list[q] as number;
+        const i = series[at(q)] as number;
         for (let s = sampleStart[i] as number; increasing && s < (sampleStart[i + 1] as number); s++) {
           increasing = (ts[s] as number) > before;
           before = ts[s] as number;
         }
       }
       for (let q = firstAt; q < endAt; q++) {
-        const i = list[q] as number;
+        const i = series[at(q)] as number;
         const from = sampleStart[i] as number;
         const to = sampleStart[i + 1] as number;
         if (increasing) {
@@ -428,9 +406,9 @@ export function createSender(options: SenderOptions): Sender {
     } else if (plan) {
       jobs = [];
       for (let i = 0; i < plan.lanes.length; i++) {
-        const { series, entries } = plan.lanes[i] as RelayPlan['lanes'][number];
-        if (series.length > 0) {
-          jobs.push((lanes[i] as Lane).run(() => sendRelayed(plan.scan, series, entries, plan.repeats, abort)));
+        const lane = plan.lanes[i] as RelayLane;
+        if (lane.series.length > 0) {
+          jobs.push((lanes[i] as Lane).run(() => sendRelayed(plan.scan, lane, plan.repeats, abort)));
         }
       }
     } else jobs = translatedJobs(data, abort);
