@@ -11,8 +11,9 @@
  * Prints `relay_<stage>_ns_per_series: N ns`.
  */
 import { parseArgs } from 'node:util';
+import { prometheusRemoteWriteConfigSchema } from '../collector/dist/exporters/prometheus-remote-write/config.js';
 import { createRelay } from '../collector/dist/exporters/prometheus-remote-write/relay.js';
-import { createTranslator } from '../collector/dist/exporters/prometheus-remote-write/translate.js';
+import { createTranslator, translateOptionsOf } from '../collector/dist/exporters/prometheus-remote-write/translate.js';
 import { encodeScannedSeries, encodeWriteRequest } from '../collector/dist/model/remote-write/encode.js';
 import { scannedLabels, scanWriteRequest } from '../collector/dist/model/remote-write/scan.js';
 import { createRemoteWriteToOtlp } from '../collector/dist/receivers/prometheus-remote-write/translate.js';
@@ -36,17 +37,9 @@ const timeseries = Array.from({ length: N }, (_, i) => ({
 }));
 const bytes = encodeWriteRequest({ timeseries, metadata: [] });
 const receiver = createRemoteWriteToOtlp();
-const translator = createTranslator({
-  namespace: '',
-  addMetricSuffixes: true,
-  externalLabels: {},
-  resourceToTelemetry: false,
-  excludeServiceAttributes: false,
-  targetInfo: true,
-  exportCreatedMetric: false,
-  sendMetadata: false,
-  exponentialHistograms: 'native',
-});
+const translator = createTranslator(
+  translateOptionsOf(prometheusRemoteWriteConfigSchema.parse({ endpoint: 'http://127.0.0.1:9/api/v1/write' })),
+);
 let next = 0;
 const relay = createRelay({ translator, lanes: 4, laneOf: () => next++ & 3, maxEntries: 100_000 });
 const source = (scan) => ({

@@ -20,7 +20,8 @@
 import http from 'node:http';
 import * as grpc from '@grpc/grpc-js';
 import snappy from 'snappy';
-import { createTranslator } from '../../collector/dist/exporters/prometheus-remote-write/translate.js';
+import { prometheusRemoteWriteConfigSchema } from '../../collector/dist/exporters/prometheus-remote-write/config.js';
+import { createTranslator, translateOptionsOf } from '../../collector/dist/exporters/prometheus-remote-write/translate.js';
 import { decodeRequest, encodeRequest } from '../../collector/dist/model/otlp-codec.js';
 import { eachField, varint } from './wire.mjs';
 
@@ -241,17 +242,9 @@ async function makeOtlpSender(slot, signal) {
   const values = signal === 'metrics' ? valueOffsets(template) : [];
   let samplesPerRequest = opts.series;
   if (signal === 'metrics') {
-    const t = createTranslator({
-      namespace: '',
-      addMetricSuffixes: true,
-      externalLabels: {},
-      resourceToTelemetry: false,
-      excludeServiceAttributes: false,
-      targetInfo: true,
-      exportCreatedMetric: false,
-      sendMetadata: false,
-      exponentialHistograms: 'native',
-    }).translate(decodeRequest('metrics', template, 'protobuf'));
+    const t = createTranslator(
+      translateOptionsOf(prometheusRemoteWriteConfigSchema.parse({ endpoint: 'http://127.0.0.1:9/api/v1/write' })),
+    ).translate(decodeRequest('metrics', template, 'protobuf'));
     samplesPerRequest = t.series.reduce((n, s) => n + s.samples.length, 0);
   }
   let ms = Date.now() - 3_600_000 + slot;

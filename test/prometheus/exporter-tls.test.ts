@@ -5,34 +5,14 @@
 
 import { rmSync } from 'node:fs';
 import https from 'node:https';
-import Long from 'long';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { prometheusRemoteWriteConfigSchema } from '../../collector/src/exporters/prometheus-remote-write/config.js';
 import { createPrometheusRemoteWriteExporter } from '../../collector/src/exporters/prometheus-remote-write/exporter.js';
 import { decodeWriteRequest } from '../../collector/src/model/remote-write/decode.js';
 import { decompressBody } from '../../collector/src/model/remote-write/snappy.js';
-import type { MetricsData } from '../../collector/src/model/types.js';
-import { testHost, testSettings } from '../../collector/src/testing/index.js';
+import { gaugeBatch, testHost, testSettings } from '../../collector/src/testing/index.js';
 import { SENDER_HOMES, senderHome } from '../../collector/src/testing/sender-threads.js';
 import { generateCerts, type TestCerts } from '../helpers/certs.js';
-
-const gauge = (ms: number): MetricsData => ({
-  resourceMetrics: [
-    {
-      resource: { attributes: [{ key: 'service.name', value: { stringValue: 'api' } }] },
-      scopeMetrics: [
-        {
-          metrics: [
-            {
-              name: 'queue.depth',
-              gauge: { dataPoints: [{ attributes: [], timeUnixNano: Long.fromNumber(ms, true).mul(1_000_000), asDouble: 3 }] },
-            },
-          ],
-        },
-      ],
-    },
-  ],
-});
 
 let certs: TestCerts;
 let server: https.Server;
@@ -81,12 +61,12 @@ describe.each(SENDER_HOMES)('prometheusremotewrite over HTTPS, %s', (_home, valu
     };
     const trusting = await start({ ca_file: certs.caFile });
     const before = names.length;
-    await trusting.consumers.metrics?.consume(gauge(Date.now()));
+    await trusting.consumers.metrics?.consume(gaugeBatch(Date.now()));
     expect(names.slice(before)).toEqual(['queue_depth']);
     await trusting.shutdown();
 
     const untrusting = await start({});
-    await expect(untrusting.consumers.metrics?.consume(gauge(Date.now()))).rejects.toMatchObject({
+    await expect(untrusting.consumers.metrics?.consume(gaugeBatch(Date.now()))).rejects.toMatchObject({
       code: 'STITCH_ERR_EXPORT_RETRYABLE',
     });
     await untrusting.shutdown();

@@ -3,10 +3,11 @@
  * consumer that records what it receives, and free loopback ports. Not part of the public API.
  */
 import { createServer } from 'node:net';
+import Long from 'long';
 import { pino } from 'pino';
 import type { ComponentKind, ConsumeContext, Consumer, CreateSettings, Host } from '../component/component.js';
 import { countItems } from '../model/count.js';
-import type { Signal, SignalData } from '../model/types.js';
+import type { MetricsData, Signal, SignalData } from '../model/types.js';
 import { SelfTelemetry } from '../telemetry/self-metrics.js';
 
 /** CreateSettings for a component under test; `telemetry` is private to the returned object. */
@@ -70,4 +71,25 @@ export async function freePort(): Promise<number> {
       srv.close(() => resolve(port));
     });
   });
+}
+
+/** One gauge point, `queue.depth` = 3 of service `api` at `ms` (fixed64 nanoseconds, as OTLP carries them). */
+export function gaugeBatch(ms: number): MetricsData {
+  return {
+    resourceMetrics: [
+      {
+        resource: { attributes: [{ key: 'service.name', value: { stringValue: 'api' } }] },
+        scopeMetrics: [
+          {
+            metrics: [
+              {
+                name: 'queue.depth',
+                gauge: { dataPoints: [{ attributes: [], timeUnixNano: Long.fromNumber(ms, true).mul(1_000_000), asDouble: 3 }] },
+              },
+            ],
+          },
+        ],
+      },
+    ],
+  };
 }

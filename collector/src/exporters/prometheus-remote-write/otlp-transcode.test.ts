@@ -30,7 +30,7 @@ import { SENDER_HOMES, senderHome } from '../../testing/sender-threads.js';
 import { prometheusRemoteWriteConfigSchema } from './config.js';
 import { createPrometheusRemoteWriteExporter, seriesHash } from './exporter.js';
 import { createOtlpTranscoder } from './otlp-transcode.js';
-import { createTranslator, type TranslateOptions } from './translate.js';
+import { createTranslator, type TranslateOptions, translateOptionsOf } from './translate.js';
 
 const T = 1_700_000_000_000;
 
@@ -389,17 +389,9 @@ describe.each(SENDER_HOMES)('OTLP → remote-write fast path, %s', (_home, value
   }
 
   it('transcodes plain batches without materialising and falls back for the rest', () => {
-    const options: TranslateOptions = {
-      namespace: '',
-      addMetricSuffixes: true,
-      externalLabels: {},
-      resourceToTelemetry: false,
-      excludeServiceAttributes: false,
-      targetInfo: true,
-      exportCreatedMetric: false,
-      sendMetadata: false,
-      exponentialHistograms: 'native',
-    };
+    const options: TranslateOptions = translateOptionsOf(
+      prometheusRemoteWriteConfigSchema.parse({ endpoint: 'http://127.0.0.1:9/api/v1/write' }),
+    );
     const transcoder = createOtlpTranscoder({
       translator: createTranslator(options),
       pointTranslator: createTranslator({ ...options, targetInfo: false }),

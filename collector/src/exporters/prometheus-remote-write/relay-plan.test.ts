@@ -10,21 +10,14 @@ import { REMOTE_WRITE_SOURCE_KIND, type RemoteWriteSource } from '../../model/re
 import type { TimeSeries } from '../../model/remote-write/types.js';
 import { createRemoteWriteToOtlp } from '../../receivers/prometheus-remote-write/translate.js';
 import { seededPicker } from '../../testing/random.js';
+import { prometheusRemoteWriteConfigSchema } from './config.js';
 import { seriesHash } from './exporter.js';
 import { createRelay, type RelayPlan } from './relay.js';
-import { createTranslator, type TranslateOptions } from './translate.js';
+import { createTranslator, type TranslateOptions, translateOptionsOf } from './translate.js';
 
-const OPTIONS: TranslateOptions = {
-  namespace: '',
-  addMetricSuffixes: true,
-  externalLabels: {},
-  resourceToTelemetry: false,
-  excludeServiceAttributes: false,
-  targetInfo: true,
-  exportCreatedMetric: false,
-  sendMetadata: false,
-  exponentialHistograms: 'native',
-};
+const OPTIONS: TranslateOptions = translateOptionsOf(
+  prometheusRemoteWriteConfigSchema.parse({ endpoint: 'http://127.0.0.1:9/api/v1/write' }),
+);
 
 const toOtlp = createRemoteWriteToOtlp();
 

@@ -33,7 +33,7 @@ import type { PrometheusRemoteWriteConfig } from './config.js';
 import { createOtlpTranscoder, type OutSeries, type TranscodedLane } from './otlp-transcode.js';
 import { createRelay, type RelayLane, type RelaySeries } from './relay.js';
 import { type GuardSlot, SeriesGuard, sameValue } from './series-guard.js';
-import { createTranslator, type TranslateOptions, type Translation } from './translate.js';
+import { createTranslator, type Translation, translateOptionsOf } from './translate.js';
 
 /** Series whose last-sent timestamp is remembered (about 100 bytes each plus the label key). */
 export const MAX_TRACKED_SERIES = 200_000;
@@ -141,17 +141,7 @@ function groupEntries(lane: TranscodedLane): { order: Int32Array; groupStart: In
 /** Creates the sender of one exporter: its translator, caches, series guard and lanes. */
 export function createSender(options: SenderOptions): Sender {
   const { componentId, config, events } = options;
-  const translateOptions: TranslateOptions = {
-    namespace: config.namespace,
-    addMetricSuffixes: config.add_metric_suffixes,
-    externalLabels: config.external_labels,
-    resourceToTelemetry: config.resource_to_telemetry_conversion.enabled,
-    excludeServiceAttributes: config.resource_to_telemetry_conversion.exclude_service_attributes,
-    targetInfo: config.target_info.enabled,
-    exportCreatedMetric: config.export_created_metric.enabled,
-    sendMetadata: config.send_metadata,
-    exponentialHistograms: config.exponential_histograms,
-  };
+  const translateOptions = translateOptionsOf(config);
   const translator = createTranslator(translateOptions);
   const guard = new SeriesGuard(MAX_TRACKED_SERIES);
   const lanes = Array.from({ length: config.remote_write_queue.num_consumers }, () => new Lane());

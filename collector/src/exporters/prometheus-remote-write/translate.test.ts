@@ -8,25 +8,24 @@ import {
   type Metric,
   type MetricsData,
 } from '../../model/types.js';
+import { prometheusRemoteWriteConfigSchema } from './config.js';
 import { exemplarLabels } from './exemplars.js';
 import { createNamer, type NameKind, sanitizeLabelName } from './naming.js';
 import { SeriesGuard } from './series-guard.js';
-import { createTranslator, exponentialToClassic, type TranslateOptions, type Translation } from './translate.js';
+import {
+  createTranslator,
+  exponentialToClassic,
+  type TranslateOptions,
+  type Translation,
+  translateOptionsOf,
+} from './translate.js';
 
 const T0 = 1_700_000_000_000; // ms
 const ns = (ms: number) => ms * 1e6;
 
-const DEFAULTS: TranslateOptions = {
-  namespace: '',
-  addMetricSuffixes: true,
-  externalLabels: {},
-  resourceToTelemetry: false,
-  excludeServiceAttributes: false,
-  targetInfo: true,
-  exportCreatedMetric: false,
-  sendMetadata: false,
-  exponentialHistograms: 'native',
-};
+const DEFAULTS: TranslateOptions = translateOptionsOf(
+  prometheusRemoteWriteConfigSchema.parse({ endpoint: 'http://127.0.0.1:9/api/v1/write' }),
+);
 
 const attrs = (o: Record<string, string>): KeyValue[] =>
   Object.entries(o).map(([key, v]) => ({ key, value: { stringValue: v } }));

@@ -41,6 +41,7 @@ import {
   type SummaryDataPoint,
 } from '../../model/types.js';
 import { anyValueToString, int64ToNumber, isSet, pointValue } from '../../model/values.js';
+import type { PrometheusRemoteWriteConfig } from './config.js';
 import { toRemoteWriteExemplar } from './exemplars.js';
 import { createNamer, formatFloat, type NameKind, type Namer, unitWords } from './naming.js';
 
@@ -55,6 +56,21 @@ export interface TranslateOptions {
   exportCreatedMetric: boolean;
   sendMetadata: boolean;
   exponentialHistograms: 'native' | 'classic';
+}
+
+/** The translation options of an exporter config (defaults included: parse `{ endpoint }`). */
+export function translateOptionsOf(config: PrometheusRemoteWriteConfig): TranslateOptions {
+  return {
+    namespace: config.namespace,
+    addMetricSuffixes: config.add_metric_suffixes,
+    externalLabels: config.external_labels,
+    resourceToTelemetry: config.resource_to_telemetry_conversion.enabled,
+    excludeServiceAttributes: config.resource_to_telemetry_conversion.exclude_service_attributes,
+    targetInfo: config.target_info.enabled,
+    exportCreatedMetric: config.export_created_metric.enabled,
+    sendMetadata: config.send_metadata,
+    exponentialHistograms: config.exponential_histograms,
+  };
 }
 
 /** One batch, translated. */

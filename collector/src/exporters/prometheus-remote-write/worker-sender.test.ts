@@ -1,34 +1,15 @@
 import http from 'node:http';
-import Long from 'long';
 import { afterEach, describe, expect, it } from 'vitest';
 import { StitchError } from '../../errors.js';
 import { encodeRequest } from '../../model/otlp-codec.js';
 import { decodeMetricsProtobuf } from '../../model/otlp-metrics/source.js';
-import type { MetricsData } from '../../model/types.js';
+import { gaugeBatch } from '../../testing/index.js';
 import { prometheusRemoteWriteConfigSchema } from './config.js';
 import { useSenderThread } from './exporter.js';
 import type { SenderEvents } from './sender.js';
 import { startSenderWorker, threadExecArgv } from './worker-sender.js';
 
 const noEvents: SenderEvents = { dropped() {}, exemplarLabelsDropped() {}, outOfOrder() {} };
-
-const gauge = (ms: number): MetricsData => ({
-  resourceMetrics: [
-    {
-      resource: { attributes: [{ key: 'service.name', value: { stringValue: 'api' } }] },
-      scopeMetrics: [
-        {
-          metrics: [
-            {
-              name: 'queue.depth',
-              gauge: { dataPoints: [{ attributes: [], timeUnixNano: Long.fromNumber(ms, true).mul(1_000_000), asDouble: 3 }] },
-            },
-          ],
-        },
-      ],
-    },
-  ],
-});
 
 const servers: http.Server[] = [];
 afterEach(async () => {
@@ -103,24 +84,24 @@ describe('sender thread', () => {
   it('delivers lazy and materialised batches, and refuses what it held as retryable when closed', async () => {
     const backend = await heldBackend();
     const sender = senderTo(backend.url);
-    const lazy = decodeMetricsProtobuf(Buffer.from(encodeRequest('metrics', gauge(Date.now() - 2000), 'protobuf')));
+    const lazy = decodeMetricsProtobuf(Buffer.from(encodeRequest('metrics', gaugeBatch(Date.now() - 2000), 'protobuf')));
     const first = sender.push(lazy, new AbortController().signal);
     for (let t = 0; t < 200 && backend.requests() === 0; t++) await new Promise((r) => setTimeout(r, 10));
     backend.release();
     await first;
-    await sender.push(gauge(Date.now() - 1000), new AbortController().signal);
+    await sender.push(gaugeBatch(Date.now() - 1000), new AbortController().signal);
     expect(backend.requests()).toBe(2);
     expect(sender.trackedSeries).toBe(1);
 
     const held = await heldBackend();
     const other = senderTo(held.url);
-    const pending = other.push(gauge(Date.now()), new AbortController().signal);
+    const pending = other.push(gaugeBatch(Date.now()), new AbortController().signal);
     for (let t = 0; t < 200 && held.requests() === 0; t++) await new Promise((r) => setTimeout(r, 10));
     await other.close();
     const err = await pending.catch((e: unknown) => e);
     expect(err).toBeInstanceOf(StitchError);
     expect((err as StitchError).retryable).toBe(true);
-    await expect(other.push(gauge(Date.now()), new AbortController().signal)).rejects.toMatchObject({
+    await expect(other.push(gaugeBatch(Date.now()), new AbortController().signal)).rejects.toMatchObject({
       code: 'STITCH_ERR_SHUTDOWN',
     });
     held.release();
@@ -131,7 +112,7 @@ describe('sender thread', () => {
     const held = await heldBackend();
     const failures: Error[] = [];
     const sender = senderTo(held.url, (err) => failures.push(err));
-    const pending = sender.push(gauge(Date.now() - 1000), new AbortController().signal);
+    const pending = sender.push(gaugeBatch(Date.now() - 1000), new AbortController().signal);
     for (let t = 0; t < 200 && held.requests() === 0; t++) await new Promise((r) => setTimeout(r, 10));
     const first = sender.thread();
     await first?.terminate();
@@ -140,7 +121,7 @@ describe('sender thread', () => {
     expect((err as StitchError).message).toMatch(/sender thread stopped/);
     expect(failures).toHaveLength(1);
     held.release();
-    await sender.push(gauge(Date.now()), new AbortController().signal);
+    await sender.push(gaugeBatch(Date.now()), new AbortController().signal);
     expect(sender.thread()).toBeDefined();
     expect(sender.thread()).not.toBe(first);
     await sender.close();
