@@ -6,7 +6,7 @@ import { testHost, testSettings } from '../testing/index.js';
 import { retryOnFailureSchema, sendingQueueSchema } from './config.js';
 import { createExporterHelper, type ExporterHelper } from './exporter-helper.js';
 import { FakeBackend, metricValue, until } from './testdata/fake-backend.js';
-import { logsBatch } from './testdata/fixtures.js';
+import { idsOf, logsBatch } from './testdata/fixtures.js';
 
 const helpers: ExporterHelper<'logs'>[] = [];
 afterEach(async () => {
@@ -255,6 +255,109 @@ describe('coalescing queued batches', () => {
     await until(() => backend.delivered.length === 6, 5000, 'delivery');
     expect(pushes).toEqual([1, 1, 1, 1, 1, 1]);
     expect(backend.delivered).toEqual([0, 1, 2, 3, 4, 5]);
+  });
+});
+
+describe('preparing batches before they queue', () => {
+  /** The exporter's own request form in these tests: the batch's ids, frozen when queued. */
+  interface Prepared {
+    readonly ids: number[];
+  }
+
+  function preparing(queue: Record<string, unknown> = {}, prepare?: (b: LogsData) => Promise<Prepared>) {
+    const backend = new FakeBackend();
+    const pushed: (LogsData | Prepared)[] = [];
+    const prepared: LogsData[] = [];
+    const settings = testSettings('otlp/test', 'exporter');
+    const helper = createExporterHelper<'logs', Prepared>({
+      settings,
+      signal: 'logs',
+      config: {
+        timeout: 2000,
+        retry_on_failure: retryOnFailureSchema.parse({ initial_interval: '5ms', max_interval: '20ms', randomization_factor: 0 }),
+        sending_queue: sendingQueueSchema.parse({ num_consumers: 1, ...queue }),
+      },
+      prepare:
+        prepare ??
+        (async (b) => {
+          prepared.push(b);
+          return { ids: idsOf(b) };
+        }),
+      push: (b, abort) => {
+        pushed.push(b);
+        return backend.push('ids' in b ? logsBatch(b.ids) : b, abort);
+      },
+    });
+    helpers.push(helper);
+    return { helper, backend, pushed, prepared, telemetry: settings.selfTelemetry };
+  }
+
+  it('queues what prepare made of the batch and pushes that, retries included', async () => {
+    const { helper, backend, pushed, prepared } = preparing();
+    backend.mode = 'fail';
+    await helper.start(testHost());
+    const b = logsBatch([41]);
+    await helper.consume(b);
+    expect(prepared).toEqual([b]); // prepared once, as the queue took it
+    await until(() => backend.attempts >= 2, 5000, 'a retry');
+    backend.mode = 'ok';
+    await until(() => backend.delivered.length === 1, 5000, 'delivery');
+    expect(backend.delivered).toEqual([41]);
+    expect(pushed.every((p) => 'ids' in p)).toBe(true);
+    expect(new Set(pushed).size).toBe(1); // every attempt got the same prepared object
+  });
+
+  it('refuses a full queue before preparing anything', async () => {
+    const { helper, backend, prepared } = preparing({ queue_size: 1 });
+    backend.mode = 'hang';
+    await helper.start(testHost());
+    await helper.consume(logsBatch([1]));
+    await expect(helper.consume(logsBatch([2]))).rejects.toMatchObject({ code: 'STITCH_ERR_QUEUE_FULL', retryable: true });
+    expect(prepared).toHaveLength(1);
+  });
+
+  it('a failing prepare refuses the consume with its error and gives the room back', async () => {
+    let fail = true;
+    const { helper, backend, telemetry } = preparing({ queue_size: 1 }, async (b) => {
+      if (fail) throw errors.STITCH_ERR_EXPORT_PERMANENT(['otlp/test', 'cannot encode']);
+      return { ids: idsOf(b) };
+    });
+    await helper.start(testHost());
+    await expect(helper.consume(logsBatch([1]))).rejects.toMatchObject({ code: 'STITCH_ERR_EXPORT_PERMANENT' });
+    expect(await metricValue(telemetry, 'stitch_exporter_queue_size', { unit: 'requests' })).toBe(0);
+    fail = false;
+    await helper.consume(logsBatch([2]));
+    await until(() => backend.delivered.length === 1, 5000, 'delivery');
+    expect(backend.delivered).toEqual([2]);
+  });
+
+  it('shutdown drains a batch that was still being prepared', async () => {
+    let release: (() => void) | undefined;
+    const { helper, backend } = preparing({}, async (b) => {
+      await new Promise<void>((r) => {
+        release = r;
+      });
+      return { ids: idsOf(b) };
+    });
+    await helper.start(testHost());
+    const consumed = helper.consume(logsBatch([9]));
+    await until(() => release !== undefined, 2000, 'prepare to start');
+    const stopped = helper.shutdown(AbortSignal.timeout(2000));
+    await new Promise((r) => setTimeout(r, 20)); // the drain is under way and must wait
+    release?.();
+    await consumed;
+    await stopped;
+    expect(backend.delivered).toEqual([9]);
+  });
+
+  it('pushes the batch itself without a queue', async () => {
+    const { helper, backend, pushed, prepared } = preparing({ enabled: false });
+    await helper.start(testHost());
+    const b = logsBatch([5]);
+    await helper.consume(b);
+    expect(prepared).toHaveLength(0);
+    expect(pushed).toEqual([b]);
+    expect(backend.delivered).toEqual([5]);
   });
 });
 

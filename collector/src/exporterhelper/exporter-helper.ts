@@ -35,7 +35,7 @@ export interface ExporterHelperConfig {
  * `retryable` (5xx, 429, network; set `retryAfterMs` from Retry-After / RetryInfo) or permanent
  * (other 4xx: dropped and counted, never retried). `abort` fires at the timeout or on shutdown.
  */
-export type PushFunc<S extends Signal> = (batch: SignalData[S], abort: AbortSignal) => Promise<void>;
+export type PushFunc<S extends Signal, P = never> = (batch: SignalData[S] | P, abort: AbortSignal) => Promise<void>;
 
 /** Knobs for tests and benchmarks; not part of any user config. */
 export interface ExporterHelperInternals {
@@ -52,11 +52,23 @@ export interface ExporterHelperInternals {
 }
 
 /** What an exporter hands to createExporterHelper. */
-export interface ExporterHelperOptions<S extends Signal> {
+export interface ExporterHelperOptions<S extends Signal, P = never> {
   settings: CreateSettings;
   signal: S;
   config: ExporterHelperConfig;
-  push: PushFunc<S>;
+  /** Gets a batch, or what `prepare` made of it when the in-memory queue held it. */
+  push: PushFunc<S, P>;
+  /**
+   * Turns a batch into the exporter's own request form as the in-memory sending queue takes it
+   * (room is reserved first, so a full queue costs no work), as the Collector's request-based
+   * exporterhelper converts pdata before queueing. The queue then holds that compact form, not
+   * the batch's object graph: in V8 a graph that waits in a queue outlives the young generation
+   * and is copied, promoted and marked, which costs more than making it. The durable queue
+   * (it stores the batch's OTLP encoding) and the synchronous path (no queue) push the batch
+   * itself. Must not change `batch`; a rejection refuses the consume() with that error. Not
+   * combined with `coalesce`.
+   */
+  prepare?: (batch: SignalData[S]) => Promise<P>;
   /**
    * Sends batches that are already waiting in the in-memory sending queue together: a worker
    * that takes one batch also takes those ready behind it (within `maxBatches` and `maxItems`)
@@ -108,8 +120,11 @@ function untilAborted(p: Promise<unknown>, signal: AbortSignal): Promise<void> {
 }
 
 /** Wraps `push` with the shared queue, retry and timeout behaviour. */
-export function createExporterHelper<S extends Signal>(options: ExporterHelperOptions<S>): ExporterHelper<S> {
-  const { settings, signal, config, push } = options;
+export function createExporterHelper<S extends Signal, P = never>(options: ExporterHelperOptions<S, P>): ExporterHelper<S> {
+  const { settings, signal, config, push, prepare } = options;
+  if (prepare !== undefined && options.coalesce !== undefined) {
+    throw new Error('exporterhelper: an exporter passes prepare or coalesce, not both'); // a programming error
+  }
   const internals = options.internals ?? {};
   const { telemetry, logger } = settings;
   const id = settings.id;
@@ -181,7 +196,7 @@ export function createExporterHelper<S extends Signal>(options: ExporterHelperOp
   registerGauges();
 
   /** The timeout stage: one push attempt bounded by `timeout` and by the shutdown deadline. */
-  function attempt(batch: SignalData[S]): Promise<void> {
+  function attempt(batch: SignalData[S] | P): Promise<void> {
     const ac = new AbortController();
     const timer = config.timeout > 0 ? setTimeout(() => ac.abort(), config.timeout) : undefined;
     const onHardStop = () => ac.abort();
@@ -210,7 +225,7 @@ export function createExporterHelper<S extends Signal>(options: ExporterHelperOp
   }
 
   /** The retry stage around one batch. */
-  function send(batch: SignalData[S], items: number): Promise<RetryOutcome> {
+  function send(batch: SignalData[S] | P, items: number): Promise<RetryOutcome> {
     return sendWithRetry(() => attempt(batch), {
       config: config.retry_on_failure,
       stop: retryStop.signal,
@@ -223,7 +238,8 @@ export function createExporterHelper<S extends Signal>(options: ExporterHelperOp
   /** A worker's handling of one queued entry, from first attempt to settlement. */
   async function handle(entry: QueueEntry<S>, settleAs?: (how: Settlement) => void): Promise<void> {
     const items = entry.items;
-    const outcome = await send(entry.batch as SignalData[S], items);
+    // A memory-queue entry may hold what `prepare` made (the queue stores it opaquely).
+    const outcome = await send(entry.batch as SignalData[S] | P, items);
     const q = (durableQueue ?? memoryQueue) as MemoryQueue<S> | DurableQueue<S>;
     const queue = settleAs === undefined ? q : { settle: (_e: QueueEntry<S>, how: Settlement) => settleAs(how) };
     switch (outcome.kind) {
@@ -497,7 +513,14 @@ export function createExporterHelper<S extends Signal>(options: ExporterHelperOp
           await durableQueue.offer(batch, items, onResult);
         } else {
           const bytes = qcfg.sizer === 'bytes' ? encodeRequest(signal, batch, 'protobuf').byteLength : 0;
-          await (memoryQueue as MemoryQueue<S>).offer(batch, items, bytes, onResult);
+          await (memoryQueue as MemoryQueue<S>).offer(
+            batch,
+            items,
+            bytes,
+            onResult,
+            // The queue carries the prepared form as it carries a batch, untouched until push.
+            prepare as ((b: SignalData[S]) => Promise<SignalData[S]>) | undefined,
+          );
         }
       } catch (err) {
         const reason = errors.STITCH_ERR_QUEUE_FULL.is(err) ? 'queue_full' : 'downstream_error';

@@ -211,12 +211,38 @@ export abstract class BaseQueue<S extends Signal> {
 export class MemoryQueue<S extends Signal> extends BaseQueue<S> {
   private readonly inFlightOldest = new Set<QueueEntry<S>>();
 
-  /** Queues a batch; resolves once it is in the queue. `bytes` is 0 unless the sizer is bytes. */
-  async offer(batch: SignalData[S], items: number, bytes: number, onResult?: (e?: unknown) => void): Promise<void> {
+  /** Entries with room reserved whose `prepare` has not finished: the drain waits for them. */
+  private preparing = 0;
+
+  /**
+   * Queues a batch, or what `prepare` makes of it once room is reserved; resolves once it is in
+   * the queue. `bytes` is 0 unless the sizer is bytes. A failing `prepare` gives the room back
+   * and rejects with its error.
+   */
+  async offer(
+    batch: SignalData[S],
+    items: number,
+    bytes: number,
+    onResult?: (e?: unknown) => void,
+    prepare?: (batch: SignalData[S]) => Promise<SignalData[S]>,
+  ): Promise<void> {
     await this.reserve(items, bytes);
+    let data = batch;
+    if (prepare !== undefined) {
+      this.preparing++;
+      try {
+        data = await prepare(batch);
+      } catch (err) {
+        this.preparing--;
+        this.release(items, bytes);
+        this.wakeIdleTakers();
+        throw err;
+      }
+      this.preparing--;
+    }
     const entry: QueueEntry<S> = {
       order: this.order(),
-      batch,
+      batch: data,
       items,
       bytes,
       enqueuedAtMs: Date.now(),
@@ -224,6 +250,10 @@ export class MemoryQueue<S extends Signal> extends BaseQueue<S> {
     };
     if (onResult) entry.onResult = onResult;
     this.push(entry);
+  }
+
+  protected override pendingWrites(): number {
+    return this.preparing;
   }
 
   /** The next entry (see BaseQueue.takeRaw). */

@@ -110,6 +110,35 @@ describe('loki exporter', () => {
     ]);
   });
 
+  it('with the in-memory queue, queues encoded requests and resumes a retried batch after the accepted ones', async () => {
+    const t = fakeTransport({ ok: true, status: 204 }, classify(503, 'unavailable'), classify(429, 'slow down'));
+    const { consumer, metrics, exporter } = await setup(
+      {
+        max_batch_size_bytes: 4096,
+        max_line_size_bytes: 100,
+        sending_queue: { enabled: true, num_consumers: 1 },
+        retry_on_failure: { initial_interval: '5ms', max_interval: '10ms', max_elapsed_time: '5s' },
+      },
+      t,
+    );
+    const data = batch();
+    await consumer.consume(data);
+    // What the queue holds was encoded when it was queued: emptying the batch now changes nothing.
+    data.resourceLogs.length = 0;
+    const delivered = () => [t.sent[0], ...t.sent.slice(3)].reduce((n, r) => n + (r?.lines ?? 0), 0);
+    for (let i = 0; i < 200 && delivered() < 40; i++) await new Promise((r) => setTimeout(r, 10));
+    await exporter.shutdown(AbortSignal.timeout(5000));
+    expect(delivered()).toBe(40);
+    expect(Buffer.compare(Buffer.from(t.sent[1].body), Buffer.from(t.sent[3].body))).toBe(0); // the retry resumed
+    expect(await metrics('stitch_exporter_sent_items_total')).toEqual([
+      'stitch_exporter_sent_items_total{component_id="loki/test",signal="logs"} 40',
+    ]);
+    // Counted once, when queued, not once per attempt.
+    expect(await metrics('stitch_exporter_loki_truncated_lines_total')).toEqual([
+      'stitch_exporter_loki_truncated_lines_total{component_id="loki/test"} 40',
+    ]);
+  });
+
   it('drops a request Loki refuses with 400, counts it by reason, delivers the rest and logs once per interval', async () => {
     const refusal = classify(400, 'entry for stream \'{service_name="one"}\' has timestamp too old: 1970-01-01T00:00:00Z');
     const t = fakeTransport(refusal, refusal);

@@ -19,7 +19,7 @@ import type { LogsData } from '../../model/types.js';
 import { sharedCounter } from '../../telemetry/self-metrics.js';
 import type { LokiConfig } from './config.js';
 import { type ConvertedLogs, createLogsMapper, type MovedReason } from './convert.js';
-import { type EncodeOptions, encodeRequest, type PlannedRequest, planRequests } from './encode.js';
+import { type EncodedRequest, type EncodeOptions, encodeRequest, planRequests } from './encode.js';
 import { createTransport, type LokiRejectReason, type LokiTransport } from './transport.js';
 
 /** Test seams: a transport that opens no sockets, and the log interval. */
@@ -29,14 +29,26 @@ export interface LokiExporterDeps {
   readonly logIntervalMs?: number;
 }
 
-/** A batch's requests and how far sending got; kept while the batch is being retried. */
-interface Progress {
-  readonly requests: PlannedRequest[];
-  readonly lines: number;
-  next: number;
-  rejectedLines: number;
-  /** A push is working on it; a second push of the same object is another consume(), not a retry. */
-  inFlight: boolean;
+/**
+ * A batch mapped, split and encoded, and how far sending got. The in-memory queue holds this
+ * instead of the batch (`prepare`): compressed bodies, not one object graph per line. A retry
+ * resumes from `next`.
+ */
+class PreparedPush {
+  next = 0;
+  rejectedLines = 0;
+  /** A push is working on it; a second push of the same batch is another consume(), not a retry. */
+  inFlight = false;
+
+  constructor(
+    readonly requests: readonly EncodedRequest[],
+    readonly lines: number,
+  ) {}
+
+  /** Every request was sent or refused for good. */
+  get finished(): boolean {
+    return this.next >= this.requests.length;
+  }
 }
 
 /** The exporter's own metrics, beside the shared exporter counters. */
@@ -85,8 +97,9 @@ export function createLokiExporter(
   const mapper = createLogsMapper(config);
   const encodeOptions: EncodeOptions = { encoding: config.encoding, gzip: config.compression === 'gzip' };
   const refusals = new ThrottledLog(settings.logger, deps.logIntervalMs ?? 60_000);
-  // Keyed by the batch object: the helper retries with the same object, so a retry resumes.
-  const progress = new WeakMap<LogsData, Progress>();
+  // Batches pushed without being prepared (durable queue, no queue), keyed by the batch object:
+  // the helper retries with the same object, so a retry resumes.
+  const progress = new WeakMap<LogsData, PreparedPush>();
   let transport = deps.transport;
 
   function countMapping(converted: ConvertedLogs): void {
@@ -97,64 +110,71 @@ export function createLokiExporter(
     }
   }
 
-  async function push(batch: LogsData, abort: AbortSignal): Promise<void> {
+  /** Maps the batch to streams, splits them into requests by bytes and encodes each. */
+  async function prepare(batch: LogsData): Promise<PreparedPush> {
+    const converted = mapper.convert(batch);
+    countMapping(converted);
+    const requests: EncodedRequest[] = [];
+    for (const plan of planRequests(converted, config.max_batch_size_bytes)) {
+      requests.push(await encodeRequest(plan, encodeOptions));
+    }
+    return new PreparedPush(requests, converted.lines);
+  }
+
+  async function push(data: LogsData | PreparedPush, abort: AbortSignal): Promise<void> {
     if (!transport) throw errors.STITCH_ERR_EXPORT_RETRYABLE([id, 'not started']);
-    let p = progress.get(batch);
+    // Prepared when the memory queue took it; a queue entry is pushed by one worker at a time.
+    if (data instanceof PreparedPush) return sendFrom(data, abort);
+    let p = progress.get(data);
     if (p === undefined || p.inFlight) {
       // The same object can be consumed twice at once (one receiver in two pipelines into this
       // exporter): only a push that finds no other push working on it resumes its progress.
-      const converted = mapper.convert(batch);
-      countMapping(converted);
-      const fresh: Progress = {
-        requests: planRequests(converted, config.max_batch_size_bytes),
-        lines: converted.lines,
-        next: 0,
-        rejectedLines: 0,
-        inFlight: false,
-      };
-      if (p === undefined) progress.set(batch, fresh);
+      const fresh = await prepare(data);
+      if (p === undefined) progress.set(data, fresh);
       p = fresh;
     }
-    p.inFlight = true;
     try {
-      await sendFrom(batch, p, abort);
+      await sendFrom(p, abort);
     } finally {
-      p.inFlight = false;
+      if (p.finished && progress.get(data) === p) progress.delete(data);
     }
   }
 
-  async function sendFrom(batch: LogsData, p: Progress, abort: AbortSignal): Promise<void> {
+  async function sendFrom(p: PreparedPush, abort: AbortSignal): Promise<void> {
     if (!transport) throw errors.STITCH_ERR_EXPORT_RETRYABLE([id, 'not started']);
-    while (p.next < p.requests.length) {
-      const plan = p.requests[p.next];
-      const encoded = await encodeRequest(plan, encodeOptions);
-      const result = await transport.send(encoded, abort);
-      if (result.ok) {
-        metrics.requests.inc({ component_id: id, outcome: 'sent' });
-      } else if (result.retryable) {
-        metrics.requests.inc({ component_id: id, outcome: 'retryable' });
-        const what = result.status === 0 ? result.message : `Loki answered ${result.status}: ${result.message}`;
-        throw errors.STITCH_ERR_EXPORT_RETRYABLE([id, what], {
-          ...(result.retryAfterMs !== undefined && { retryAfterMs: result.retryAfterMs }),
-        });
-      } else {
-        const reason: LokiRejectReason = result.reason ?? 'bad_request';
-        metrics.requests.inc({ component_id: id, outcome: 'rejected' });
-        metrics.rejected.inc({ component_id: id, reason }, plan.lines);
-        refusals.note(reason, plan.lines, undefined, 'Loki refused a push request; its lines are dropped', {
-          status: result.status,
-          loki_message: result.message,
-        });
-        p.rejectedLines += plan.lines;
-        if (p.rejectedLines === p.lines) {
-          if (progress.get(batch) === p) progress.delete(batch);
-          throw errors.STITCH_ERR_EXPORT_PERMANENT([id, `Loki answered ${result.status} (${reason}): ${result.message}`]);
+    p.inFlight = true;
+    try {
+      while (p.next < p.requests.length) {
+        const request = p.requests[p.next];
+        const result = await transport.send(request, abort);
+        if (result.ok) {
+          metrics.requests.inc({ component_id: id, outcome: 'sent' });
+        } else if (result.retryable) {
+          metrics.requests.inc({ component_id: id, outcome: 'retryable' });
+          const what = result.status === 0 ? result.message : `Loki answered ${result.status}: ${result.message}`;
+          throw errors.STITCH_ERR_EXPORT_RETRYABLE([id, what], {
+            ...(result.retryAfterMs !== undefined && { retryAfterMs: result.retryAfterMs }),
+          });
+        } else {
+          const reason: LokiRejectReason = result.reason ?? 'bad_request';
+          metrics.requests.inc({ component_id: id, outcome: 'rejected' });
+          metrics.rejected.inc({ component_id: id, reason }, request.lines);
+          refusals.note(reason, request.lines, undefined, 'Loki refused a push request; its lines are dropped', {
+            status: result.status,
+            loki_message: result.message,
+          });
+          p.rejectedLines += request.lines;
+          if (p.rejectedLines === p.lines) {
+            p.next = p.requests.length;
+            throw errors.STITCH_ERR_EXPORT_PERMANENT([id, `Loki answered ${result.status} (${reason}): ${result.message}`]);
+          }
         }
+        p.next++;
       }
-      p.next++;
+      if (p.rejectedLines > 0) telemetry.dropped('logs', p.rejectedLines, 'permanent_error');
+    } finally {
+      p.inFlight = false;
     }
-    if (p.rejectedLines > 0) telemetry.dropped('logs', p.rejectedLines, 'permanent_error');
-    if (progress.get(batch) === p) progress.delete(batch);
   }
 
   const helper = createExporterHelper({
@@ -162,6 +182,7 @@ export function createLokiExporter(
     signal: 'logs',
     config,
     push,
+    prepare,
     // Runs before the queue hands out data (a durable queue may replay at once).
     async start(host: Host) {
       const authenticator = config.auth ? resolveAuthenticator(host, config.auth.authenticator, id, 'client') : undefined;

@@ -40,8 +40,13 @@ import { buildPipeline, newStats } from './operators/pipeline.js';
 import { FileReader } from './reader.js';
 import { createFilelogTelemetry } from './telemetry.js';
 
-/** Bytes read per round across all files (bounds memory and batch size). */
-const ROUND_BUDGET_BYTES = 1024 * 1024;
+/**
+ * Bytes read per round across all files (bounds memory and batch size). A round's lines are
+ * objects from parsing until the exporter has encoded them; at 1 MiB (~3000 pino lines, ~9 MiB
+ * of objects) they outlived V8's young generation and were copied and promoted, and catch-up
+ * ran ~20% slower at twice the RSS (bench/README.md, third session).
+ */
+const ROUND_BUDGET_BYTES = 256 * 1024;
 const MIN_CHUNK_BYTES = 4 * 1024;
 const MAX_CHUNK_BYTES = 256 * 1024;
 /** A joined partial line still waiting for its end after this long is sent as it is. */
