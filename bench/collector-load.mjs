@@ -17,6 +17,7 @@
  *                     k8s.namespace.name, against the API server stand-in with 2000 other pods)
  *   filelog-loki      kubelet-layout container log files (pino JSON lines) → filelog → loki
  *   filelog-loki-k8s  the same with k8sattributes (against the API server stand-in of test/helpers)
+ *   filelog-loki-deployed  the same behind the DaemonSet's batch, into a durable loki queue (file_storage)
  *   idle              `stitch collect` on the embedded default config, no traffic: RSS
  * With --compare, vmagent (Debian package victoria-metrics) runs rw-relay and idle too, in the
  * same run, and the ratios are printed.
@@ -48,7 +49,7 @@ const { values } = parseArgs({
     scenarios: {
       type: 'string',
       default:
-        'rw-relay,rw-relay-batch,otlp-http-rw,otlp-http-rw-batch,otlp-grpc-rw,otlp-logs-loki,otlp-logs-loki-k8s,filelog-loki,filelog-loki-k8s,idle',
+        'rw-relay,rw-relay-batch,otlp-http-rw,otlp-http-rw-batch,otlp-grpc-rw,otlp-logs-loki,otlp-logs-loki-k8s,filelog-loki,filelog-loki-k8s,filelog-loki-deployed,idle',
     },
     seconds: { type: 'string', default: '15' },
     warmup: { type: 'string', default: '5' },
@@ -479,8 +480,8 @@ function criLine(i, podIndex) {
 }
 
 /** Log files written up front, then read from the beginning: time until every line reached the sink. */
-async function filelogScenario(withK8s) {
-  const scenario = withK8s ? 'filelog-loki-k8s' : 'filelog-loki';
+async function filelogScenario(withK8s, asDeployed = false) {
+  const scenario = asDeployed ? 'filelog-loki-deployed' : withK8s ? 'filelog-loki-k8s' : 'filelog-loki';
   const total = Number(values.lines);
   const podsN = 20;
   const root = mkdtempSync(join(tmpdir(), 'stitch-bench-pods-'));
@@ -524,23 +525,32 @@ async function filelogScenario(withK8s) {
   const { child: sink, first } = await forkHelper('./lib/sink.mjs', [], 'port');
   const selfPort = await freePort();
   const k8s = withK8s ? k8sAttributesYaml(kube.kubeconfig, ['k8s.pod.uid']) : '';
-  const yaml = `receivers:
+  const queueDir = mkdtempSync(join(tmpdir(), 'stitch-bench-queue-'));
+  // As deployed/kubernetes/base/config: batch's numbers, and a durable loki queue on file_storage.
+  const deployed = {
+    extensions: asDeployed ? `extensions:\n  file_storage:\n    directory: ${queueDir}\n` : '',
+    batch: asDeployed ? '\n  batch:\n    send_batch_size: 8192\n    send_batch_max_size: 10000\n    timeout: 200ms' : '',
+    queue: asDeployed ? '\n    sending_queue:\n      storage: file_storage' : LOKI_QUEUE,
+    service: asDeployed ? '\n  extensions: [file_storage]' : '',
+  };
+  const processors = [withK8s ? 'k8sattributes' : '', asDeployed ? 'batch' : ''].filter(Boolean).join(', ');
+  const yaml = `${deployed.extensions}receivers:
   filelog:
     include: [${root}/*/*/*.log]
     start_at: beginning
     operators:
       - type: container
       - type: pino_parser
-processors:${k8s || ' {}'}
+processors:${k8s + deployed.batch || ' {}'}
 exporters:
   loki:
-    endpoint: http://127.0.0.1:${first.port}/loki/api/v1/push${LOKI_QUEUE}
-service:
+    endpoint: http://127.0.0.1:${first.port}/loki/api/v1/push${deployed.queue}
+service:${deployed.service}
   telemetry:
     metrics:
       address: 127.0.0.1:${selfPort}
   pipelines:
-    logs: { receivers: [filelog], processors: [${withK8s ? 'k8sattributes' : ''}], exporters: [loki] }
+    logs: { receivers: [filelog], processors: [${processors}], exporters: [loki] }
 `;
   const prefix = `${scenario.replaceAll('-', '_')}_stitch`;
   let t;
@@ -567,6 +577,7 @@ service:
     sink.kill('SIGKILL');
     await kube?.api.close();
     rmSync(root, { recursive: true, force: true });
+    rmSync(queueDir, { recursive: true, force: true });
   }
 }
 
@@ -605,6 +616,7 @@ for (const s of scenarios) {
   try {
     if (s === 'filelog-loki') await filelogScenario(false);
     else if (s === 'filelog-loki-k8s') await filelogScenario(true);
+    else if (s === 'filelog-loki-deployed') await filelogScenario(true, true);
     else if (s === 'idle') {
       results.idle = await idleScenario('stitch');
       if (compare) results.idleVm = await idleScenario('vmagent');

@@ -34,8 +34,6 @@ export class FileReader {
   readPos: number;
   /** The file's size when last stat'ed: reads in this poll stop there. */
   size = 0;
-  /** Offset up to which the current read round's lines go (commit after acceptance). */
-  pendingCommit = -1;
   private carry: Buffer | undefined;
   private skipping = false;
   /** Polls since this file was last matched; pruned after a few. */

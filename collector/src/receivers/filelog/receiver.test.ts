@@ -296,6 +296,45 @@ describe('filelog receiver: checkpoints', () => {
     expect(secondBodies).toEqual(['joined half', 'line 500', 'line 501']);
   });
 
+  it('reads ahead while a slow pipeline answers, and a restart mid-way loses and repeats nothing', async () => {
+    const dir = await tree.podDir('ns', 'p', 'abcd', 'c');
+    const file = join(dir, '0.log');
+    const total = 80_000; // ~5 MiB: more 256 KiB rounds than may wait at once
+    let body = '';
+    for (let i = 0; i < total; i++) body += containerdLine(`line ${i}`);
+    await writeFile(file, body);
+    const ckptDir = join(tree.root, 'checkpoints');
+    // Answers each consume() after 100 ms, as a `batch` processor answers once its batch is sent.
+    const slow = () => {
+      const sink = new CollectingConsumer('logs');
+      const state = { open: 0, maxOpen: 0 };
+      const consumer: Consumer<LogsData> = {
+        capabilities: { mutatesData: false },
+        async consume(b) {
+          state.maxOpen = Math.max(state.maxOpen, ++state.open);
+          await new Promise((res) => setTimeout(res, 100));
+          state.open--;
+          return sink.consume(b);
+        },
+      };
+      return { sink, consumer, state };
+    };
+    const first = slow();
+    const a = await startReceiver({}, first.consumer, { checkpointStore: createFileCheckpointStore(ckptDir) });
+    await first.sink.waitForItems(1);
+    expect(first.state.maxOpen).toBeGreaterThan(1); // rounds overlap instead of one per answer
+    await a.r.shutdown();
+    const firstBodies = flatten(first.sink.batches).map((x) => x.body);
+    expect(firstBodies.length).toBeLessThan(total);
+
+    const second = slow();
+    await startReceiver({}, second.consumer, { checkpointStore: createFileCheckpointStore(ckptDir) });
+    await second.sink.waitForItems(total - firstBodies.length);
+    await new Promise((res) => setTimeout(res, 250));
+    const all = [...firstBodies, ...flatten(second.sink.batches).map((x) => x.body)];
+    expect(all).toEqual(Array.from({ length: total }, (_, i) => `line ${i}`));
+  });
+
   it('keeps checkpoints in a file_storage extension', async () => {
     const dir = await tree.podDir('ns', 'p', 'abcd', 'c');
     const file = join(dir, '0.log');

@@ -47,6 +47,8 @@ import { createFilelogTelemetry } from './telemetry.js';
  * ran ~20% slower at twice the RSS (bench/README.md, third session).
  */
 const ROUND_BUDGET_BYTES = 256 * 1024;
+/** Rounds read ahead while earlier ones wait for the pipeline (~8000 pino lines, a full `batch`). */
+const MAX_ROUNDS_IN_FLIGHT = 12;
 const MIN_CHUNK_BYTES = 4 * 1024;
 const MAX_CHUNK_BYTES = 256 * 1024;
 /** A joined partial line still waiting for its end after this long is sent as it is. */
@@ -329,30 +331,58 @@ export function createFilelogReceiver(
     };
   }
 
-  /** Sends `entries` and, once accepted, commits each reader's pending offset and saves. */
-  async function commitRound(readers: FileReader[], entries: Entry[], stats: OperatorStats, observed: Long): Promise<boolean> {
+  /** Where a reader's checkpoint may move once a round's lines are accepted. */
+  interface Commit {
+    readonly reader: FileReader;
+    readonly offset: number;
+  }
+
+  /** Moves each reader's checkpoint to its round's offset (lines accepted downstream). */
+  function applyCommits(commits: readonly Commit[]): void {
+    for (const { reader, offset } of commits) {
+      if (offset !== reader.offset) {
+        reader.offset = offset;
+        dirty = true;
+      }
+    }
+  }
+
+  /** Sends `entries` and, once accepted, applies `commits` and saves. */
+  async function commitRound(
+    commits: readonly Commit[],
+    entries: Entry[],
+    stats: OperatorStats,
+    observed: Long,
+  ): Promise<boolean> {
     recordStats(stats);
     const ok = entries.length === 0 || (await deliver(entries, observed));
     if (!ok) return false;
-    for (const r of readers) {
-      if (r.pendingCommit >= 0 && r.pendingCommit !== r.offset) {
-        r.offset = r.pendingCommit;
-        dirty = true;
-      }
-      r.pendingCommit = -1;
-    }
+    applyCommits(commits);
     await persist();
     return true;
   }
 
-  /** Reads the given files in rounds until each reached the size seen at this poll. */
+  /**
+   * Reads the given files in rounds until each reached the size seen at this poll. Up to
+   * MAX_ROUNDS_IN_FLIGHT rounds wait for the pipeline at once: a `batch` processor answers a
+   * consume() only once its batch is delivered, so one round at a time would read a round per
+   * batch timeout. Checkpoints move in round order, and only past rounds that were all accepted.
+   */
   async function readRounds(readers: FileReader[]): Promise<boolean> {
     const queue = readers.filter((r) => r.hasData);
-    while (queue.length > 0) {
-      if (abort.signal.aborted) return false;
+    const touched = new Set<FileReader>();
+    const inFlight: Promise<boolean>[] = [];
+    let inOrder: Promise<boolean> = Promise.resolve(true);
+    let ok = true;
+    while (queue.length > 0 && ok) {
+      if (abort.signal.aborted) {
+        ok = false;
+        break;
+      }
       const group = queue.splice(0, groupSize);
       const chunk = Math.min(MAX_CHUNK_BYTES, Math.max(MIN_CHUNK_BYTES, Math.floor(ROUND_BUDGET_BYTES / group.length)));
       const entries: Entry[] = [];
+      const commits: Commit[] = [];
       const stats = newStats();
       const observed = nowNanos();
       await Promise.all(
@@ -371,30 +401,41 @@ export function createFilelogReceiver(
           }
           stats.truncated += res.truncated;
           const held = pipeline.pendingStart(r);
-          r.pendingCommit = held === undefined ? r.lineBoundary : Math.min(held, r.lineBoundary);
+          commits.push({ reader: r, offset: held === undefined ? r.lineBoundary : Math.min(held, r.lineBoundary) });
         }),
       );
-      if (!(await commitRound(group, entries, stats, observed))) {
-        // Not accepted (shutdown): forget what was read so memory and checkpoints agree.
-        for (const r of group) r.rewind(r.offset);
-        return false;
-      }
+      for (const r of group) touched.add(r);
+      recordStats(stats);
+      const delivered = entries.length === 0 ? Promise.resolve(true) : deliver(entries, observed);
+      const previous = inOrder;
+      inOrder = (async () => {
+        const accepted = await delivered;
+        if (!(await previous) || !accepted) return false;
+        applyCommits(commits);
+        await persist();
+        return true;
+      })();
+      inFlight.push(inOrder);
+      if (inFlight.length >= MAX_ROUNDS_IN_FLIGHT) ok = await (inFlight.shift() as Promise<boolean>);
       for (const r of group) if (r.hasData) queue.push(r);
     }
-    return true;
+    ok = (await inOrder) && ok;
+    // Not accepted (shutdown): forget what was read so memory and checkpoints agree.
+    if (!ok) for (const r of touched) r.rewind(r.offset);
+    return ok;
   }
 
   /** Emits partial records held for `readers` (all of them, or only stale ones). */
   async function flushHolds(readers: FileReader[], olderThanMs?: number): Promise<void> {
     const entries: Entry[] = [];
+    const commits: Commit[] = [];
     const stats = newStats();
     for (const r of readers) {
       const ctx: LineContext = { source: r, filePath: r.path, lineStart: r.readPos, lineEnd: r.readPos };
       pipeline.flush(r, ctx, entries, stats, olderThanMs);
-      if (pipeline.pendingStart(r) === undefined) r.pendingCommit = r.lineBoundary;
+      if (pipeline.pendingStart(r) === undefined) commits.push({ reader: r, offset: r.lineBoundary });
     }
-    if (entries.length > 0 || stats.errors.size > 0) await commitRound(readers, entries, stats, nowNanos());
-    else for (const r of readers) r.pendingCommit = -1;
+    if (entries.length > 0 || stats.errors.size > 0) await commitRound(commits, entries, stats, nowNanos());
   }
 
   async function pollOnce(): Promise<void> {
