@@ -6,13 +6,14 @@ import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { fileStorageConfigSchema } from '../extensions/file-storage/config.js';
 import { createFileStorage, type StorageExtension } from '../extensions/file-storage/extension.js';
+import type { LogsData } from '../model/types.js';
 import type { SelfTelemetry } from '../telemetry/self-metrics.js';
 import { testHost, testSettings } from '../testing/index.js';
 import { retryOnFailureSchema, sendingQueueSchema } from './config.js';
 import { createExporterHelper, type ExporterHelper, type ExporterHelperInternals } from './exporter-helper.js';
 import type { LogIo } from './internal/segment-log.js';
 import { FakeBackend, metricValue, until } from './testdata/fake-backend.js';
-import { logsBatch } from './testdata/fixtures.js';
+import { idsOf, logsBatch } from './testdata/fixtures.js';
 
 const cleanup: (() => Promise<void>)[] = [];
 afterEach(async () => {
@@ -39,6 +40,7 @@ async function instance(
   internals: ExporterHelperInternals = {},
   retry: Record<string, unknown> = {},
   id = 'otlp/durable',
+  prepared?: { kinds: string[] },
 ): Promise<Instance> {
   const storage = createFileStorage(
     testSettings('file_storage/q', 'extension'),
@@ -47,9 +49,10 @@ async function instance(
   await storage.start(testHost());
   const settings = testSettings(id, 'exporter');
   const backend = new FakeBackend();
-  const helper = createExporterHelper({
+  const helper = createExporterHelper<'logs', { ids: number[] }>({
     settings,
     signal: 'logs',
+    push: (b, abort) => backend.push(b as LogsData, abort), // replaced below when `prepared`
     config: {
       timeout: 1000,
       retry_on_failure: retryOnFailureSchema.parse({
@@ -60,7 +63,15 @@ async function instance(
       }),
       sending_queue: sendingQueueSchema.parse({ storage: 'file_storage/q', num_consumers: 2, ...queue }),
     },
-    push: backend.push,
+    // With `prepared`: the exporter's own request form is the batch's ids; `kinds` records what
+    // each push got.
+    ...(prepared && {
+      prepare: async (b: LogsData) => ({ ids: idsOf(b) }),
+      push: (b: LogsData | { ids: number[] }, abort: AbortSignal) => {
+        prepared.kinds.push('ids' in b ? 'prepared' : 'batch');
+        return backend.push('ids' in b ? logsBatch(b.ids) : b, abort);
+      },
+    }),
     internals,
   });
   await helper.start(testHost({ 'file_storage/q': storage }));
@@ -88,6 +99,24 @@ describe('durable sending queue', () => {
     expect(await metricValue(b.telemetry, 'stitch_exporter_queue_replayed_items_total', { signal: 'logs' })).toBe(100);
     await until(() => b.backend.inFlight === 0);
     expect(await metricValue(b.telemetry, 'stitch_exporter_queue_size', { unit: 'requests' })).toBe(0);
+  });
+
+  it('holds what prepare made of a batch in memory, and pushes a batch read back from disk as the batch', async () => {
+    const dir = await tempDir();
+    const first = { kinds: [] as string[] };
+    const a = await instance(dir, {}, {}, {}, 'otlp/durable', first);
+    a.backend.mode = 'fail';
+    for (let i = 0; i < 10; i++) await a.helper.consume(logsBatch([i]));
+    await until(() => a.backend.attempts >= 10, 5000, 'attempts');
+    expect(new Set(first.kinds)).toEqual(new Set(['prepared']));
+    a.helper.simulateCrash();
+
+    const second = { kinds: [] as string[] };
+    const b = await instance(dir, {}, {}, {}, 'otlp/durable', second);
+    await b.backend.waitForDistinct(10);
+    await new Promise((r) => setTimeout(r, 50));
+    expect([...b.backend.delivered].sort((x, y) => x - y)).toEqual(range(0, 10));
+    expect(new Set(second.kinds)).toEqual(new Set(['batch'])); // replayed from disk, decoded
   });
 
   it('keeps data that was being retried when shut down gracefully (Collector #15677)', async () => {

@@ -359,6 +359,8 @@ export function createExporterHelper<S extends Signal, P = never>(options: Expor
       fsync: lease.fsync,
       segmentBytes: internals.segmentBytes ?? DEFAULT_SEGMENT_BYTES,
       cacheBytes: internals.cacheBytes ?? DEFAULT_CACHE_BYTES,
+      // The queue carries the prepared form as it carries a batch, untouched until push.
+      ...(prepare && { prepare: prepare as unknown as (b: SignalData[S]) => Promise<SignalData[S]> }),
       logger,
       ...(internals.io ? { io: internals.io } : {}),
       onCorrupt: (items) => {

@@ -8,7 +8,7 @@
 import type { Logger } from 'pino';
 import { errors } from '../../errors.js';
 import { decodeRequest, encodeRequest } from '../../model/otlp-codec.js';
-import type { Signal } from '../../model/types.js';
+import type { Signal, SignalData } from '../../model/types.js';
 import { BaseQueue, type QueueEntry, type Settlement, type SizerType } from './queue.js';
 import { type CorruptRegion, type LogIo, SegmentLog, type StoredRecord } from './segment-log.js';
 
@@ -25,8 +25,14 @@ export interface DurableQueueOptions<S extends Signal> {
   dir: string;
   fsync: boolean;
   segmentBytes: number;
-  /** Decoded batches kept in memory (by encoded size) so a healthy backend never reads back from disk. */
+  /** Batches kept in memory (by encoded size) so a healthy backend never reads back from disk. */
   cacheBytes: number;
+  /**
+   * The exporter's `prepare`: a batch kept in memory is kept in its prepared form, made before
+   * the disk write so the batch's objects die young; one read back from disk is pushed as the
+   * decoded batch.
+   */
+  prepare?: (batch: SignalData[S]) => Promise<SignalData[S]>;
   logger: Logger;
   io?: Partial<LogIo>;
   /** A record that could not be read or decoded was skipped (its items, 0 when unknown). */
@@ -138,13 +144,28 @@ export class DurableQueue<S extends Signal> extends BaseQueue<S> {
         : undefined,
     );
     this.writesInProgress++;
+    const cached = this.cachedBytes + bytes <= this.opts.cacheBytes;
+    if (cached) this.cachedBytes += bytes;
+    let kept: SignalData[S] | undefined = cached ? batch : undefined;
+    const giveBack = () => {
+      this.writesInProgress--;
+      if (cached) this.cachedBytes -= bytes;
+      this.release(items, bytes);
+      this.wakeIdleTakers();
+    };
+    if (cached && this.opts.prepare) {
+      try {
+        kept = await this.opts.prepare(batch);
+      } catch (err) {
+        giveBack();
+        throw err;
+      }
+    }
     let rec: StoredRecord;
     try {
       rec = await log.append(payload, items, Date.now());
     } catch (err) {
-      this.writesInProgress--;
-      this.release(items, bytes);
-      this.wakeIdleTakers();
+      giveBack();
       const code = (err as NodeJS.ErrnoException).code ?? '';
       if (SPACE_CODES.has(code)) {
         throw errors.STITCH_ERR_QUEUE_FULL(
@@ -157,11 +178,9 @@ export class DurableQueue<S extends Signal> extends BaseQueue<S> {
       throw errors.STITCH_ERR_QUEUE_STORAGE([this.componentId, this.opts.dir, (err as Error).message], { cause: err });
     }
     this.writesInProgress--;
-    const cached = this.cachedBytes + bytes <= this.opts.cacheBytes;
-    if (cached) this.cachedBytes += bytes;
     const entry: DurableEntry<S> = {
       order: rec.seq,
-      batch: cached ? batch : undefined,
+      batch: kept,
       items,
       bytes,
       enqueuedAtMs: rec.enqueuedAtMs,
