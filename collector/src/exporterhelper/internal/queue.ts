@@ -227,6 +227,8 @@ export class MemoryQueue<S extends Signal> extends BaseQueue<S> {
     prepare?: (batch: SignalData[S]) => Promise<SignalData[S]>,
   ): Promise<void> {
     await this.reserve(items, bytes);
+    // Numbered before preparing: a slow prepare does not put its batch behind later ones queued meanwhile.
+    const order = this.order();
     let data = batch;
     if (prepare !== undefined) {
       this.preparing++;
@@ -241,7 +243,7 @@ export class MemoryQueue<S extends Signal> extends BaseQueue<S> {
       this.preparing--;
     }
     const entry: QueueEntry<S> = {
-      order: this.order(),
+      order,
       batch: data,
       items,
       bytes,
