@@ -194,6 +194,15 @@ describe('sending queue (in memory)', () => {
   });
 });
 
+/** One queue consumer and fast retries: what the coalescing and prepare tests share. */
+function oneConsumer(queue: Record<string, unknown>) {
+  return {
+    timeout: 2000,
+    retry_on_failure: retryOnFailureSchema.parse({ initial_interval: '5ms', max_interval: '20ms', randomization_factor: 0 }),
+    sending_queue: sendingQueueSchema.parse({ num_consumers: 1, ...queue }),
+  };
+}
+
 describe('coalescing queued batches', () => {
   function coalescing(merge: (batches: LogsData[]) => LogsData | undefined, queue: Record<string, unknown> = {}) {
     const backend = new FakeBackend();
@@ -202,11 +211,7 @@ describe('coalescing queued batches', () => {
     const helper = createExporterHelper({
       settings,
       signal: 'logs',
-      config: {
-        timeout: 2000,
-        retry_on_failure: retryOnFailureSchema.parse({ initial_interval: '5ms', max_interval: '20ms', randomization_factor: 0 }),
-        sending_queue: sendingQueueSchema.parse({ num_consumers: 1, ...queue }),
-      },
+      config: oneConsumer(queue),
       push: (b, abort) => {
         pushes.push(b.resourceLogs.length);
         return backend.push(b, abort);
@@ -272,11 +277,7 @@ describe('preparing batches before they queue', () => {
     const helper = createExporterHelper<'logs', Prepared>({
       settings,
       signal: 'logs',
-      config: {
-        timeout: 2000,
-        retry_on_failure: retryOnFailureSchema.parse({ initial_interval: '5ms', max_interval: '20ms', randomization_factor: 0 }),
-        sending_queue: sendingQueueSchema.parse({ num_consumers: 1, ...queue }),
-      },
+      config: oneConsumer(queue),
       prepare:
         prepare ??
         (async (b) => {
