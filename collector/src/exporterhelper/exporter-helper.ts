@@ -64,9 +64,10 @@ export interface ExporterHelperOptions<S extends Signal, P = never> {
    * exporterhelper converts pdata before queueing. The queue then holds that compact form, not
    * the batch's object graph: in V8 a graph that waits in a queue outlives the young generation
    * and is copied, promoted and marked, which costs more than making it. The durable queue
-   * (it stores the batch's OTLP encoding) and the synchronous path (no queue) push the batch
-   * itself. Must not change `batch`; a rejection refuses the consume() with that error. Not
-   * combined with `coalesce`.
+   * stores the batch's OTLP encoding and keeps the prepared form of what it also holds in
+   * memory; a record read back from disk, and every batch on the synchronous path (no queue),
+   * is pushed as the batch itself. Must not change `batch`; a rejection refuses the consume()
+   * with that error. Not combined with `coalesce`.
    */
   prepare?: (batch: SignalData[S]) => Promise<P>;
   /**

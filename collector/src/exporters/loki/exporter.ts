@@ -130,7 +130,7 @@ export function createLokiExporter(
       // The same object can be consumed twice at once (one receiver in two pipelines into this
       // exporter): only a push that finds no other push working on it resumes its progress.
       const fresh = await prepare(data);
-      if (p === undefined) progress.set(data, fresh);
+      if (progress.get(data) === undefined) progress.set(data, fresh); // looked up again: prepare awaited
       p = fresh;
     }
     try {
