@@ -44,10 +44,10 @@ import { createFilelogTelemetry } from './telemetry.js';
  * Bytes read per round across all files (bounds memory and batch size). A round's lines are
  * objects from parsing until the exporter has encoded them; at 1 MiB (~3000 pino lines, ~9 MiB
  * of objects) they outlived V8's young generation and were copied and promoted, and catch-up
- * ran ~20% slower at twice the RSS (bench/README.md, third session).
+ * ran ~20% slower at twice the RSS (bench/README.md, "What the fourth session changed").
  */
 const ROUND_BUDGET_BYTES = 256 * 1024;
-/** Rounds read ahead while earlier ones wait for the pipeline (~8000 pino lines, a full `batch`). */
+/** Rounds read ahead while earlier ones wait for the pipeline (~3 MiB, ~9000 pino lines: a full `batch`). */
 const MAX_ROUNDS_IN_FLIGHT = 12;
 const MIN_CHUNK_BYTES = 4 * 1024;
 const MAX_CHUNK_BYTES = 256 * 1024;
