@@ -11,6 +11,16 @@ describe('trace and span ID hex', () => {
     expect(idToHex(new Uint8Array(0))).toBe('');
   });
 
+  it('writes the hex of every byte value in IDs of every length, as Buffer does', () => {
+    const all = Uint8Array.from({ length: 256 }, (_, i) => i);
+    for (const n of [8, 16, 1, 3, 32]) {
+      for (let at = 0; at + n <= 256; at += n) {
+        const id = all.subarray(at, at + n);
+        expect(idToHex(id)).toBe(Buffer.from(id).toString('hex'));
+      }
+    }
+  });
+
   it('accepts only lowercase hex of the exact length', () => {
     expect(hexIdToBytes('0af7651916cd43dd8448eb211c80319c', 16)).toEqual(
       Uint8Array.from(Buffer.from('0af7651916cd43dd8448eb211c80319c', 'hex')),
