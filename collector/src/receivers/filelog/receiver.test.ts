@@ -247,6 +247,35 @@ describe('filelog receiver: limits and failures', () => {
     expect(await metric(settings, 'stitch_receiver_accepted_items_total')).toBe(3);
   });
 
+  it('does not read ahead into a refusing pipeline: later rounds wait for the refused one', async () => {
+    const dir = await tree.podDir('ns', 'p', 'abcd', 'c');
+    const total = 80_000; // ~5 MiB: ~20 rounds of 256 KiB
+    let body = '';
+    for (let i = 0; i < total; i++) body += containerdLine(`line ${i}`);
+    await writeFile(join(dir, '0.log'), body);
+    const sink = new CollectingConsumer('logs');
+    sink.refuseWith = errors.STITCH_ERR_MEMORY_LIMIT([900, 800]);
+    const offered = new Set<string>(); // first line of each batch offered
+    const counting: Consumer<LogsData> = {
+      capabilities: { mutatesData: false },
+      consume: (b) => {
+        offered.add(String(b.resourceLogs[0]?.scopeLogs[0]?.logRecords[0]?.body?.stringValue));
+        return sink.consume(b);
+      },
+    };
+    await startReceiver({ retry_on_failure: { enabled: true, initial_interval: '20ms', max_interval: '40ms' } }, counting);
+    await new Promise((res) => setTimeout(res, 400));
+    // Without the wait, 12 rounds would be read into the refusing pipeline.
+    expect(offered.size).toBeGreaterThan(0);
+    expect(offered.size).toBeLessThanOrEqual(3);
+    sink.refuseWith = undefined;
+    await sink.waitForItems(total);
+    await new Promise((res) => setTimeout(res, 100));
+    const bodies = flatten(sink.batches).map((x) => x.body);
+    expect(bodies).toHaveLength(total);
+    expect(new Set(bodies).size).toBe(total);
+  });
+
   it('drops and counts a refused batch when retry_on_failure is off (the Collector default)', async () => {
     const dir = await tree.podDir('ns', 'p', 'abcd', 'c');
     await writeFile(join(dir, '0.log'), containerdLine('lost'));

@@ -248,7 +248,7 @@ export function createFilelogReceiver(
   // ---- delivery ----
 
   /** Sends one batch; resolves to whether its offsets may be committed. */
-  async function deliver(entries: Entry[], observed: Long): Promise<boolean> {
+  async function deliver(entries: Entry[], observed: Long, onRefused?: () => void): Promise<boolean> {
     const n = entries.length;
     let reason: DropReason = 'downstream_error';
     let failures = 0;
@@ -259,6 +259,7 @@ export function createFilelogReceiver(
         config: retryConfig,
         stop: abort.signal,
         onAttemptFailed(err, permanent) {
+          onRefused?.();
           reason = dropReason(err);
           settings.telemetry.refused('logs', n, reason, 'file');
           if (failures++ === 0 && !permanent && retry.enabled && !abort.signal.aborted) {
@@ -374,7 +375,18 @@ export function createFilelogReceiver(
     const inFlight: Promise<boolean>[] = [];
     let inOrder: Promise<boolean> = Promise.resolve(true);
     let ok = true;
+    // A refused round is retried; reading on would let later rounds overtake it (and feed a
+    // refusing pipeline), so the next round waits until every round in flight is settled.
+    let refused = false;
+    const onRefused = () => {
+      refused = true;
+    };
     while (queue.length > 0 && ok) {
+      if (refused) {
+        ok = await inOrder;
+        refused = false;
+        if (!ok) break;
+      }
       if (abort.signal.aborted) {
         ok = false;
         break;
@@ -406,7 +418,7 @@ export function createFilelogReceiver(
       );
       for (const r of group) touched.add(r);
       recordStats(stats);
-      const delivered = entries.length === 0 ? Promise.resolve(true) : deliver(entries, observed);
+      const delivered = entries.length === 0 ? Promise.resolve(true) : deliver(entries, observed, onRefused);
       const previous = inOrder;
       inOrder = (async () => {
         const accepted = await delivered;
