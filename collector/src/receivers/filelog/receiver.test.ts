@@ -204,6 +204,33 @@ describe('filelog receiver: rotation', () => {
 });
 
 describe('filelog receiver: limits and failures', () => {
+  it('bounds what waits for a slow pipeline in bytes: many files make few, large rounds', async () => {
+    const writes: Promise<void>[] = [];
+    const perFile = 800; // ~64 KiB a file: 16 rounds of 4 KiB chunks, 800 KiB a round over 200 files
+    for (let i = 0; i < 200; i++) {
+      const dir = join(tree.pods, `ns_pod-${i}_${(i + 0x1000).toString(16)}`, 'c');
+      let text = '';
+      for (let j = 0; j < perFile; j++) text += containerdLine(`f${i} line ${j} ${'x'.repeat(40)}`);
+      writes.push(mkdir(dir, { recursive: true }).then(() => writeFile(join(dir, '0.log'), text)));
+    }
+    await Promise.all(writes);
+    const sink = new CollectingConsumer('logs');
+    const state = { open: 0, maxOpen: 0 };
+    const slow: Consumer<LogsData> = {
+      capabilities: { mutatesData: false },
+      async consume(b) {
+        state.maxOpen = Math.max(state.maxOpen, ++state.open);
+        await new Promise((res) => setTimeout(res, 50));
+        state.open--;
+        return sink.consume(b);
+      },
+    };
+    await startReceiver({}, slow);
+    await sink.waitForItems(200 * perFile, 20_000);
+    expect(state.maxOpen).toBeGreaterThan(1);
+    expect(state.maxOpen).toBeLessThanOrEqual(4); // 3 MiB of 800 KiB rounds; 12 by round count
+  });
+
   it('cuts a line longer than max_log_size, counts it and keeps going', async () => {
     const dir = await tree.podDir('ns', 'p', 'abcd', 'c');
     await writeFile(join(dir, '0.log'), `short\n${'x'.repeat(5000)}\nafter\n${'y'.repeat(3000)}`);
@@ -265,7 +292,7 @@ describe('filelog receiver: limits and failures', () => {
     };
     await startReceiver({ retry_on_failure: { enabled: true, initial_interval: '20ms', max_interval: '40ms' } }, counting);
     await new Promise((res) => setTimeout(res, 400));
-    // Without the wait, 12 rounds would be read into the refusing pipeline.
+    // Without the wait, 12 rounds (3 MiB) would be read into the refusing pipeline.
     expect(offered.size).toBeGreaterThan(0);
     expect(offered.size).toBeLessThanOrEqual(3);
     sink.refuseWith = undefined;

@@ -47,8 +47,12 @@ import { createFilelogTelemetry } from './telemetry.js';
  * ran ~20% slower at twice the RSS (bench/README.md, "What the fourth session changed").
  */
 const ROUND_BUDGET_BYTES = 256 * 1024;
-/** Rounds read ahead while earlier ones wait for the pipeline (~3 MiB, ~9000 pino lines: a full `batch`). */
-const MAX_ROUNDS_IN_FLIGHT = 12;
+/**
+ * Bytes of rounds read ahead while earlier ones wait for the pipeline: ~9000 pino lines, a full
+ * `batch`. Bounded in bytes, not rounds: with hundreds of active files a round is up to
+ * `max_concurrent_files / 2` × MIN_CHUNK_BYTES.
+ */
+const MAX_BYTES_IN_FLIGHT = 12 * ROUND_BUDGET_BYTES;
 const MIN_CHUNK_BYTES = 4 * 1024;
 const MAX_CHUNK_BYTES = 256 * 1024;
 /** A joined partial line still waiting for its end after this long is sent as it is. */
@@ -365,14 +369,15 @@ export function createFilelogReceiver(
 
   /**
    * Reads the given files in rounds until each reached the size seen at this poll. Up to
-   * MAX_ROUNDS_IN_FLIGHT rounds wait for the pipeline at once: a `batch` processor answers a
+   * MAX_BYTES_IN_FLIGHT of rounds wait for the pipeline at once: a `batch` processor answers a
    * consume() only once its batch is delivered, so one round at a time would read a round per
    * batch timeout. Checkpoints move in round order, and only past rounds that were all accepted.
    */
   async function readRounds(readers: FileReader[]): Promise<boolean> {
     const queue = readers.filter((r) => r.hasData);
     const touched = new Set<FileReader>();
-    const inFlight: Promise<boolean>[] = [];
+    const inFlight: { settled: Promise<boolean>; bytes: number }[] = [];
+    let bytesInFlight = 0;
     let inOrder: Promise<boolean> = Promise.resolve(true);
     let ok = true;
     // A refused round is retried; reading on would let later rounds overtake it (and feed a
@@ -394,6 +399,7 @@ export function createFilelogReceiver(
       const group = queue.splice(0, groupSize);
       const chunk = Math.min(MAX_CHUNK_BYTES, Math.max(MIN_CHUNK_BYTES, Math.floor(ROUND_BUDGET_BYTES / group.length)));
       const entries: Entry[] = [];
+      let roundBytes = 0;
       const commits: Commit[] = [];
       const stats = newStats();
       const observed = nowNanos();
@@ -412,6 +418,7 @@ export function createFilelogReceiver(
             return;
           }
           stats.truncated += res.truncated;
+          roundBytes += res.bytes;
           const held = pipeline.pendingStart(r);
           commits.push({ reader: r, offset: held === undefined ? r.lineBoundary : Math.min(held, r.lineBoundary) });
         }),
@@ -427,8 +434,13 @@ export function createFilelogReceiver(
         await persist();
         return true;
       })();
-      inFlight.push(inOrder);
-      if (inFlight.length >= MAX_ROUNDS_IN_FLIGHT) ok = await (inFlight.shift() as Promise<boolean>);
+      inFlight.push({ settled: inOrder, bytes: roundBytes });
+      bytesInFlight += roundBytes;
+      while (ok && bytesInFlight >= MAX_BYTES_IN_FLIGHT) {
+        const oldest = inFlight.shift() as { settled: Promise<boolean>; bytes: number };
+        ok = await oldest.settled;
+        bytesInFlight -= oldest.bytes;
+      }
       for (const r of group) if (r.hasData) queue.push(r);
     }
     ok = (await inOrder) && ok;
