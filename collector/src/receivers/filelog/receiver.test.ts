@@ -63,6 +63,25 @@ async function metric(settings: ReturnType<typeof testSettings>, name: string, l
   return line ? Number(line.slice(line.lastIndexOf(' ') + 1)) : 0;
 }
 
+/**
+ * A pipeline that answers each consume() after `delayMs`, as a `batch` processor answers once its
+ * batch is sent, counting how many consume() calls wait at once.
+ */
+function slowPipeline(delayMs: number) {
+  const sink = new CollectingConsumer('logs');
+  const state = { open: 0, maxOpen: 0 };
+  const consumer: Consumer<LogsData> = {
+    capabilities: { mutatesData: false },
+    async consume(b) {
+      state.maxOpen = Math.max(state.maxOpen, ++state.open);
+      await new Promise((res) => setTimeout(res, delayMs));
+      state.open--;
+      return sink.consume(b);
+    },
+  };
+  return { sink, consumer, state };
+}
+
 const UID = '0f3a9c1e-1111-2222-3333-444455556666';
 
 describe('filelog receiver: container formats', () => {
@@ -214,18 +233,8 @@ describe('filelog receiver: limits and failures', () => {
       writes.push(mkdir(dir, { recursive: true }).then(() => writeFile(join(dir, '0.log'), text)));
     }
     await Promise.all(writes);
-    const sink = new CollectingConsumer('logs');
-    const state = { open: 0, maxOpen: 0 };
-    const slow: Consumer<LogsData> = {
-      capabilities: { mutatesData: false },
-      async consume(b) {
-        state.maxOpen = Math.max(state.maxOpen, ++state.open);
-        await new Promise((res) => setTimeout(res, 50));
-        state.open--;
-        return sink.consume(b);
-      },
-    };
-    await startReceiver({}, slow);
+    const { sink, consumer, state } = slowPipeline(50);
+    await startReceiver({}, consumer);
     await sink.waitForItems(200 * perFile, 20_000);
     expect(state.maxOpen).toBeGreaterThan(1);
     expect(state.maxOpen).toBeLessThanOrEqual(4); // 3 MiB of 800 KiB rounds; 12 by round count
@@ -360,22 +369,7 @@ describe('filelog receiver: checkpoints', () => {
     for (let i = 0; i < total; i++) body += containerdLine(`line ${i}`);
     await writeFile(file, body);
     const ckptDir = join(tree.root, 'checkpoints');
-    // Answers each consume() after 100 ms, as a `batch` processor answers once its batch is sent.
-    const slow = () => {
-      const sink = new CollectingConsumer('logs');
-      const state = { open: 0, maxOpen: 0 };
-      const consumer: Consumer<LogsData> = {
-        capabilities: { mutatesData: false },
-        async consume(b) {
-          state.maxOpen = Math.max(state.maxOpen, ++state.open);
-          await new Promise((res) => setTimeout(res, 100));
-          state.open--;
-          return sink.consume(b);
-        },
-      };
-      return { sink, consumer, state };
-    };
-    const first = slow();
+    const first = slowPipeline(100);
     const a = await startReceiver({}, first.consumer, { checkpointStore: createFileCheckpointStore(ckptDir) });
     await first.sink.waitForItems(1);
     expect(first.state.maxOpen).toBeGreaterThan(1); // rounds overlap instead of one per answer
@@ -383,7 +377,7 @@ describe('filelog receiver: checkpoints', () => {
     const firstBodies = flatten(first.sink.batches).map((x) => x.body);
     expect(firstBodies.length).toBeLessThan(total);
 
-    const second = slow();
+    const second = slowPipeline(100);
     await startReceiver({}, second.consumer, { checkpointStore: createFileCheckpointStore(ckptDir) });
     await second.sink.waitForItems(total - firstBodies.length);
     await new Promise((res) => setTimeout(res, 250));
