@@ -56,7 +56,7 @@ export interface ExporterHelperOptions<S extends Signal, P = never> {
   settings: CreateSettings;
   signal: S;
   config: ExporterHelperConfig;
-  /** Gets a batch, or what `prepare` made of it when the in-memory queue held it. */
+  /** Gets a batch, or what `prepare` made of it when a sending queue held it. */
   push: PushFunc<S, P>;
   /**
    * Turns a batch into the exporter's own request form as the in-memory sending queue takes it
@@ -126,6 +126,8 @@ export function createExporterHelper<S extends Signal, P = never>(options: Expor
   if (prepare !== undefined && options.coalesce !== undefined) {
     throw new Error('exporterhelper: an exporter passes prepare or coalesce, not both'); // a programming error
   }
+  // The queues carry a prepared form as they carry a batch, untouched until push (`handle`).
+  const prepareQueued = prepare as ((batch: SignalData[S]) => Promise<SignalData[S]>) | undefined;
   const internals = options.internals ?? {};
   const { telemetry, logger } = settings;
   const id = settings.id;
@@ -239,7 +241,7 @@ export function createExporterHelper<S extends Signal, P = never>(options: Expor
   /** A worker's handling of one queued entry, from first attempt to settlement. */
   async function handle(entry: QueueEntry<S>, settleAs?: (how: Settlement) => void): Promise<void> {
     const items = entry.items;
-    // A memory-queue entry may hold what `prepare` made (the queue stores it opaquely).
+    // A queue entry may hold what `prepare` made (the queues store it opaquely).
     const outcome = await send(entry.batch as SignalData[S] | P, items);
     const q = (durableQueue ?? memoryQueue) as MemoryQueue<S> | DurableQueue<S>;
     const queue = settleAs === undefined ? q : { settle: (_e: QueueEntry<S>, how: Settlement) => settleAs(how) };
@@ -360,8 +362,7 @@ export function createExporterHelper<S extends Signal, P = never>(options: Expor
       fsync: lease.fsync,
       segmentBytes: internals.segmentBytes ?? DEFAULT_SEGMENT_BYTES,
       cacheBytes: internals.cacheBytes ?? DEFAULT_CACHE_BYTES,
-      // The queue carries the prepared form as it carries a batch, untouched until push.
-      ...(prepare && { prepare: prepare as unknown as (b: SignalData[S]) => Promise<SignalData[S]> }),
+      ...(prepareQueued && { prepare: prepareQueued }),
       logger,
       ...(internals.io ? { io: internals.io } : {}),
       onCorrupt: (items) => {
@@ -516,14 +517,7 @@ export function createExporterHelper<S extends Signal, P = never>(options: Expor
           await durableQueue.offer(batch, items, onResult);
         } else {
           const bytes = qcfg.sizer === 'bytes' ? encodeRequest(signal, batch, 'protobuf').byteLength : 0;
-          await (memoryQueue as MemoryQueue<S>).offer(
-            batch,
-            items,
-            bytes,
-            onResult,
-            // The queue carries the prepared form as it carries a batch, untouched until push.
-            prepare as ((b: SignalData[S]) => Promise<SignalData[S]>) | undefined,
-          );
+          await (memoryQueue as MemoryQueue<S>).offer(batch, items, bytes, onResult, prepareQueued);
         }
       } catch (err) {
         const reason = errors.STITCH_ERR_QUEUE_FULL.is(err) ? 'queue_full' : 'downstream_error';

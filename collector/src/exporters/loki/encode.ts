@@ -114,11 +114,6 @@ export async function encodeRequest(plan: PlannedRequest, options: EncodeOptions
   };
 }
 
-/** The uncompressed `logproto.PushRequest` bytes of a planned request (hand-written encoder, ./push-encode.ts). */
-export function encodeProtobuf(plan: PlannedRequest): Uint8Array {
-  return encodePushRequest(plan);
-}
-
 /** Loki's JSON push body of a planned request. */
 export function encodeJson(plan: PlannedRequest): string {
   const streams = plan.streams.map((s) => {

@@ -3,12 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { messageType } from '../../model/proto-root.js';
 import { seededRandom as prng } from '../../testing/random.js';
 import type { LokiEntry, MetadataPair } from './convert.js';
-import { encodeProtobuf, type PlannedRequest, type PlannedStream } from './encode.js';
+import type { PlannedRequest, PlannedStream } from './encode.js';
 import { encodePushRequest } from './push-encode.js';
 
 const PushRequest = messageType('logproto.PushRequest');
 
-/** The reference: protobufjs' encoding of the message the exporter used to build (the old encodeProtobuf). */
+/** The reference: protobufjs' encoding of the message the exporter used to build (the encoder before push-encode.ts). */
 function referenceEncode(plan: PlannedRequest): Uint8Array {
   const streams = plan.streams.map((s) => ({
     labels: s.selector,
@@ -156,7 +156,7 @@ describe('hand-written logproto.PushRequest encoder', () => {
   it('writes the bytes protobufjs writes, on random plans, and they decode back to the input', () => {
     for (let seed = 1; seed <= 150; seed++) {
       const plan = generator(seed).plan();
-      const ours = encodeProtobuf(plan);
+      const ours = encodePushRequest(plan);
       const reference = referenceEncode(plan);
       if (Buffer.compare(Buffer.from(ours), Buffer.from(reference)) !== 0) {
         let at = 0;
@@ -181,14 +181,14 @@ describe('hand-written logproto.PushRequest encoder', () => {
       ['long line', entry({ line: 'é'.repeat(9000) })],
     ];
     for (const [name, e] of cases) {
-      expect(Buffer.from(encodeProtobuf(single(e))).toString('hex'), name).toBe(
+      expect(Buffer.from(encodePushRequest(single(e))).toString('hex'), name).toBe(
         Buffer.from(referenceEncode(single(e))).toString('hex'),
       );
     }
     // Entry with nothing but a zero timestamp: entries { timestamp {} }.
     const empty = entry({ sec: 0, nanos: 0, line: '' });
-    expect(Buffer.from(encodeProtobuf(single(empty))).toString('hex')).toBe('0a0d0a077b613d2262227d12020a00');
-    expect(encodeProtobuf({ tenant: undefined, streams: [], lines: 0, bytes: 0 })).toHaveLength(0);
+    expect(Buffer.from(encodePushRequest(single(empty))).toString('hex')).toBe('0a0d0a077b613d2262227d12020a00');
+    expect(encodePushRequest({ tenant: undefined, streams: [], lines: 0, bytes: 0 })).toHaveLength(0);
   });
 
   it('copies a shared metadata run once encoded, and re-encodes an array met again later', () => {

@@ -4,7 +4,6 @@
  * opted in, on a worker thread of its own (./worker-sender.ts).
  */
 import { readFileSync } from 'node:fs';
-import { Counter } from 'prom-client';
 import { type ClientAuthenticator, resolveAuthenticator } from '../../component/auth.js';
 import type { Component, CreateSettings, Host, SignalConsumers } from '../../component/component.js';
 import { errors } from '../../errors.js';
@@ -16,6 +15,7 @@ import { loadClientTls } from '../../internal/http-server/tls.js';
 import { ThrottledLog } from '../../internal/throttled-log.js';
 import { mergeLazyMetrics } from '../../model/lazy-merge.js';
 import type { MetricsData, Signal } from '../../model/types.js';
+import { sharedCounter } from '../../telemetry/self-metrics.js';
 import { createRemoteWriteClient, type RemoteWriteClient } from './client.js';
 import type { PrometheusRemoteWriteConfig } from './config.js';
 import { createSender, type SenderEvents } from './sender.js';
@@ -34,13 +34,6 @@ const LOG_INTERVAL_MS = 60_000;
 
 /** The exporter: a Component with a metrics consumer. */
 export type PrometheusRemoteWriteExporter = Component & { consumers: SignalConsumers };
-
-function counter(settings: CreateSettings, name: string, help: string, labelNames: string[]): Counter<string> {
-  const registry = settings.telemetry.registry;
-  const existing = registry.getSingleMetric(name);
-  if (existing) return existing as Counter<string>;
-  return new Counter({ name, help, labelNames: ['component_id', ...labelNames], registers: [registry] });
-}
 
 /**
  * Whether the sender runs on a worker thread of its own (./worker-sender.ts): when
@@ -68,17 +61,17 @@ export function createPrometheusRemoteWriteExporter(
 ): PrometheusRemoteWriteExporter {
   const { logger, telemetry } = settings;
   const componentId = settings.id;
-  const exemplarLabelsDropped = counter(
-    settings,
+  const exemplarLabelsDropped = sharedCounter(
+    telemetry.registry,
     'stitch_exporter_prometheusremotewrite_exemplar_labels_dropped_total',
     'Exemplar labels left out to fit Prometheus 128-rune exemplar label budget, by label.',
-    ['label'],
+    ['component_id', 'label'],
   );
-  const samplesDropped = counter(
-    settings,
+  const samplesDropped = sharedCounter(
+    telemetry.registry,
     'stitch_exporter_prometheusremotewrite_samples_dropped_total',
     'Samples not sent because they were at or before the last sample sent for their series.',
-    ['reason'],
+    ['component_id', 'reason'],
   );
   const outOfOrderLog = new ThrottledLog(logger, LOG_INTERVAL_MS);
   const events: SenderEvents = {
